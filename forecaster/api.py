@@ -1,0 +1,81 @@
+"""One-call library functions behind the CLI commands: each is what a command does.
+
+>>> from forecaster.api import model_summary
+>>> model_summary("mlp", lookback=4, horizon=2, n_features=1, params={"units": 3, "layers": 1})["n_params"]
+23
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from forecaster.data import Panel, read_csv
+from forecaster.errors import ConfigError
+from forecaster.forecaster import Forecaster
+
+_SPLIT_KEYS = ("lookback", "horizon", "val_size", "gap", "levels")
+
+
+def fit_and_save(panel: Panel, model: str, out: str | Path, *, test_size: int | None = None,
+                 **options) -> dict:
+    """Fit ``model``, score the held-out end next to seasonal naive, save the run directory.
+
+    Returns:
+        The fit report: model, n_params, lookback, horizon, epochs_run, fit_seconds,
+        metrics, seasonal_naive (the same metrics for seasonal naive), artifact.
+    """
+    f = Forecaster(model, **options).fit(panel, test_size=test_size)
+    reference = Forecaster("seasonal_naive", **{k: options[k] for k in _SPLIT_KEYS if k in options})
+    reference.fit(panel, test_size=test_size)
+    f.save(out)
+    return {
+        "model": model, "n_params": f.n_params_, "lookback": f.lookback_, "horizon": f.horizon_,
+        "test_size": f.test_size_, "n_series": len(panel.ids),
+        "epochs_run": f.history_["epochs_run"], "fit_seconds": f.fit_seconds_,
+        "metrics": f.metrics_, "seasonal_naive": reference.metrics_, "artifact": str(out),
+    }
+
+
+def load_and_predict(run_dir: str | Path, data: str | Path | None = None) -> pd.DataFrame:
+    """Forecast past the end of ``data`` (default: the training CSV) with a saved run."""
+    f = Forecaster.load(run_dir)
+    schema = f.schema_
+    panel = read_csv(data or f.source_, target=schema["target"], time_col=schema["time_col"],
+                     id_col=schema["id_col"], covariates=list(schema["covariates"]) or None,
+                     freq=schema["freq"], season=schema["season"],
+                     fill=schema.get("fill", "error"))
+    frame = f.predict(panel)
+    if schema["id_col"] is None and len(panel.ids) == 1:
+        frame = frame.drop(columns="id")
+    return frame
+
+
+def model_summary(name: str, *, lookback: int, horizon: int, n_features: int = 1,
+                  params: dict | None = None, plot: str | Path | None = None) -> dict:
+    """Layers, output shapes and closed-form parameter counts of a neural model."""
+    from forecaster import backend, models, summary
+
+    if not models.is_neural(name):
+        raise ConfigError(f"'{name}' is a baseline with no weights; pick a neural model: "
+                          f"{', '.join(models.NEURAL)}.")
+    backend.use()
+    config = models.make_config(name, params)
+    model = models.module(name).build(config, lookback=lookback, n_features=n_features,
+                                      horizon=horizon)
+    rows = summary.describe(model)
+    if plot is not None:
+        _plot(model, plot)
+    return {"model": name, "lookback": lookback, "horizon": horizon, "n_features": n_features,
+            "layers": rows, **summary.totals(rows), "count_params": int(model.count_params())}
+
+
+def _plot(model, path) -> None:
+    import keras
+
+    try:
+        keras.utils.plot_model(model, to_file=str(path), show_shapes=True)
+    except ImportError as exc:
+        raise ConfigError(f"--plot needs pydot and graphviz ({exc}); install them with "
+                          "`pip install pydot` and `apt-get install graphviz`.") from None

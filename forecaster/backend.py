@@ -1,0 +1,69 @@
+"""Choose the Keras backend before Keras is first imported.
+
+Keras reads ``KERAS_BACKEND`` once, at import. :func:`use` sets it (and quiets
+TensorFlow's C++ start-up logs) and refuses a switch after Keras is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from forecaster.errors import ConfigError
+
+BACKENDS: tuple[str, ...] = ("tensorflow", "jax")
+DEFAULT = "tensorflow"
+
+
+def use(name: str | None = None) -> str:
+    """Select backend ``name`` (default: ``$KERAS_BACKEND`` or tensorflow) and return it."""
+    name = name or os.environ.get("KERAS_BACKEND") or DEFAULT
+    if name not in BACKENDS:
+        raise ConfigError(f"Unknown backend '{name}'. Use one of: {', '.join(BACKENDS)}.")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ start-up chatter (cuInit, oneDNN)
+    if "keras" in sys.modules:
+        active = sys.modules["keras"].backend.backend()
+        if active != name:
+            raise ConfigError(
+                f"Keras is already running on '{active}'; start a new process to use '{name}'."
+            )
+        return name
+    if name == "jax":
+        try:
+            import jax  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "Backend 'jax' is not installed. Install it with: pip install 'forecaster-nn[jax]'."
+            ) from None
+    os.environ["KERAS_BACKEND"] = name
+    _quiet_import()
+    return name
+
+
+def _quiet_import() -> None:
+    """Import Keras and run one op with stderr (fd 2) pointed at /dev/null.
+
+    TensorFlow's C++ runtime writes start-up chatter (oneDNN notices, "could not find
+    cuda drivers") straight to fd 2 through absl, which no environment variable turns
+    off. Python errors still surface: the exception propagates after fd 2 is restored.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras
+
+        keras.ops.convert_to_tensor([0.0])
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def active() -> str:
+    """The backend Keras runs on (imports Keras)."""
+    use()
+    import keras
+
+    return keras.backend.backend()

@@ -1,0 +1,56 @@
+"""Matched parameter budgets: size each neural model's width to a target parameter count.
+
+Comparing an MLP of 10,000 weights with an LSTM of 800 says little about architecture;
+``--budget N`` gives every neural model (about) the same number of parameters by
+choosing its width (``units``, or ``filters`` for wavenet) so that Keras's
+``count_params()`` is as close as possible to ``N``.
+"""
+
+from __future__ import annotations
+
+from forecaster import backend, models
+from forecaster.errors import ConfigError
+
+MAX_WIDTH = 4096
+
+
+def width_key(name: str) -> str:
+    """The Config field that sets a model's width."""
+    return "filters" if name == "wavenet" else "units"
+
+
+def count(name: str, params: dict, *, lookback: int, n_features: int, horizon: int) -> int:
+    """Parameter count of model ``name`` built with ``params``."""
+    backend.use()
+    config = models.make_config(name, params)
+    model = models.module(name).build(config, lookback=lookback, n_features=n_features,
+                                      horizon=horizon)
+    return int(model.count_params())
+
+
+def size_for_budget(name: str, budget: int, *, lookback: int, n_features: int, horizon: int,
+                    params: dict | None = None) -> dict:
+    """``params`` with the width that brings the parameter count closest to ``budget``.
+
+    The count grows with the width, so a bisection over widths 1..4096 finds it.
+
+    Raises:
+        ConfigError: ``budget`` is smaller than the model's size at width 1.
+    """
+    if budget < 1:
+        raise ConfigError(f"--budget must be >= 1, got {budget}.")
+    key, params = width_key(name), dict(params or {})
+
+    def size(width: int) -> int:
+        return count(name, {**params, key: width}, lookback=lookback,
+                     n_features=n_features, horizon=horizon)
+
+    lo, hi = 1, MAX_WIDTH
+    if size(lo) > budget:
+        raise ConfigError(f"--budget {budget} is below the smallest {name} ({size(lo)} "
+                          f"parameters at {key}=1); raise --budget.")
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if size(mid) <= budget else (lo, mid)
+    best = min((lo, hi), key=lambda w: abs(size(w) - budget))
+    return {**params, key: best}

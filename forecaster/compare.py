@@ -1,0 +1,218 @@
+"""Leaderboard over models x rolling-origin folds.
+
+Each (model, fold) job is a pure function of (panel, settings, seed) returning a plain
+record, so jobs run in any process (joblib's loky workers for ``jobs > 1``) and give
+the same numbers whatever ``jobs`` is. A job that fails (e.g. a NaN loss) becomes a
+row with its error instead of aborting the comparison.
+
+Fold ``k`` of ``K`` truncates every series after its test window, so nothing after a
+fold's test window is even visible to it; :meth:`Forecaster.fit` then holds out the
+last ``test_size`` rows, validation before them, and fits on the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecaster import metrics
+from forecaster.data import Panel
+from forecaster.errors import ConfigError, ForecasterError
+from forecaster.forecaster import Forecaster
+from forecaster.models import MODELS, NEURAL, check_name, is_neural
+
+ALWAYS = ("naive", "seasonal_naive")
+REFERENCE = "seasonal_naive"
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` returns: the ranked leaderboard plus everything behind it."""
+
+    leaderboard: list[dict]
+    settings: dict
+    records: list[dict] = field(repr=False)
+    forecasts: pd.DataFrame = field(repr=False)
+
+    def to_json(self) -> dict:
+        """Stable JSON document: ``{"leaderboard": [...], "settings": {...}}``."""
+        return {"leaderboard": self.leaderboard, "settings": self.settings}
+
+
+def parse_models(text: str | None) -> list[str]:
+    """``"a,b"`` or ``"all"``/None -> model names (validated), naive rows always included."""
+    names = list(MODELS) if text in (None, "", "all") else [m.strip() for m in text.split(",") if m.strip()]
+    names = [check_name(n) for n in names]
+    return list(dict.fromkeys([*names, *[m for m in ALWAYS if m not in names]]))
+
+
+def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int = 1,
+            test_size: int | None = None, metric: str = "mase", jobs: int = 1,
+            budget: int | None = None, **options) -> Comparison:
+    """Backtest ``models`` on ``folds`` rolling origins and rank them by ``metric``.
+
+    Args:
+        panel: The data.
+        models: Names, a comma-separated string, or None/"all" for every model.
+        folds: Number of test windows of ``test_size`` rows, stepping back from the end.
+        test_size: Rows per fold (default: the horizon).
+        metric: Ranking metric (lower is better): mae, rmse, mape, smape or mase.
+        jobs: Parallel worker processes.
+        budget: Size each neural model's width so its parameter count is near this.
+        **options: Any :class:`Forecaster` argument (lookback, horizon, epochs, seed, ...).
+
+    Returns:
+        A :class:`Comparison`.
+    """
+    names = parse_models(models if isinstance(models, str) or models is None else ",".join(models))
+    if metric not in metrics.METRICS:
+        raise ConfigError(f"Unknown --metric '{metric}'. Use one of: {', '.join(metrics.METRICS)}.")
+    if folds < 1 or jobs < 1:
+        raise ConfigError(f"--folds and --jobs must be >= 1, got {folds} and {jobs}.")
+    probe = Forecaster(REFERENCE, **_window_options(options))
+    probe._resolve(panel, test_size)
+    test_size = probe.test_size_
+    sizes = budget_params(names, budget, probe, panel.n_features, options.get("params"))
+    tasks = [(name, k) for name in names for k in range(folds)]
+    run = _run_parallel if jobs > 1 else _run_serial
+    records = run(panel, tasks, folds, test_size, options, sizes, jobs)
+    board = _leaderboard(records, names, metric, probe.levels_)
+    settings = {"models": names, "folds": folds, "test_size": test_size, "metric": metric,
+                "jobs": jobs, "budget": budget, "horizon": probe.horizon_,
+                "lookback": probe.lookback_, "season": probe.season_,
+                "n_series": len(panel.ids), "levels": list(probe.levels_),
+                "source": panel.source, "seed": options.get("seed", 0)}
+    frames = [r.pop("forecasts") for r in records if r.get("forecasts") is not None]
+    forecasts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return Comparison(board, settings, records, forecasts)
+
+
+_WINDOW_KEYS = ("lookback", "horizon", "stride", "val_size", "gap", "max_train_size", "levels")
+
+
+def _window_options(options: dict) -> dict:
+    return {k: v for k, v in options.items() if k in _WINDOW_KEYS}
+
+
+def fold_panel(panel: Panel, fold: int, folds: int, test_size: int) -> Panel:
+    """The panel as fold ``fold`` sees it: every series cut after that fold's test window."""
+    cut = (folds - 1 - fold) * test_size
+    if cut == 0:
+        return panel
+    series = tuple(dataclasses.replace(s, time=s.time[:len(s.time) - cut],
+                                       values=s.values[:len(s.values) - cut])
+                   for s in panel.series)
+    return dataclasses.replace(panel, series=series)
+
+
+def run_job(panel: Panel, model: str, fold: int, folds: int, test_size: int,
+            options: dict) -> dict:
+    """Fit ``model`` on fold ``fold`` and score it: a pure function returning a plain record."""
+    record = {"model": model, "fold": fold, "error": None, "forecasts": None}
+    try:
+        f = Forecaster(model, **options).fit(fold_panel(panel, fold, folds, test_size),
+                                             test_size=test_size)
+    except (ForecasterError, ValueError, RuntimeError) as exc:
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        return record
+    frame = f.test_forecasts_.assign(model=model, fold=fold)
+    record.update(n_params=f.n_params_, fit_seconds=f.fit_seconds_, predict_ms=f.predict_ms_,
+                  series_metrics=f.series_metrics_, history=f.history_,
+                  epochs_run=f.history_["epochs_run"], forecasts=frame,
+                  splits=[s.as_dict() for s in f.splits_],
+                  scalers=[s.to_dict() for s in f.scalers_])
+    record.update(_interval_stats(frame, f.levels_))
+    return record
+
+
+def _run_serial(panel, tasks, folds, test_size, options, sizes, jobs):
+    return [run_job(panel, name, k, folds, test_size, {**options, "params": sizes[name]})
+            for name, k in tasks]
+
+
+def _run_parallel(panel, tasks, folds, test_size, options, sizes, jobs):
+    from joblib import Parallel, delayed
+
+    neural = [t for t in tasks if is_neural(t[0])]
+    light = [t for t in tasks if not is_neural(t[0])]
+    records = _run_serial(panel, light, folds, test_size, options, sizes, jobs)
+    records += Parallel(n_jobs=jobs, backend="loky")(
+        delayed(_isolated_job)(panel, name, k, folds, test_size,
+                               {**options, "params": sizes[name]})
+        for name, k in neural)
+    order = {t: i for i, t in enumerate(tasks)}
+    return sorted(records, key=lambda r: order[(r["model"], r["fold"])])
+
+
+def _isolated_job(panel, model, fold, folds, test_size, options):
+    """A job in a worker process, TensorFlow limited to one thread so cores are not oversubscribed."""
+    from forecaster import training
+
+    training.limit_threads(1)
+    return run_job(panel, model, fold, folds, test_size, options)
+
+
+def budget_params(names, budget, probe, n_features, params) -> dict[str, dict | None]:
+    """Per-model params; with ``budget``, each neural model's width sized to match it."""
+    out = {name: (dict(params) if params else None) for name in names}
+    if budget is None:
+        return out
+    from forecaster.budget import size_for_budget
+
+    for name in names:
+        if name in NEURAL:
+            out[name] = size_for_budget(name, budget, lookback=probe.lookback_,
+                                        n_features=n_features, horizon=probe.horizon_,
+                                        params=out[name])
+    return out
+
+
+def _interval_stats(frame: pd.DataFrame, levels) -> dict:
+    out = {}
+    for level in levels:
+        lo, hi = frame.get(f"lower_{level}"), frame.get(f"upper_{level}")
+        if lo is None:
+            out[f"coverage_{level}"] = out[f"interval_width_{level}"] = math.nan
+            continue
+        out[f"coverage_{level}"] = float(np.mean((frame["y"] >= lo) & (frame["y"] <= hi)))
+        out[f"interval_width_{level}"] = float(np.mean(hi - lo))
+    return out
+
+
+def _leaderboard(records: list[dict], names: list[str], metric: str, levels) -> list[dict]:
+    rows = [_row(name, [r for r in records if r["model"] == name], levels) for name in names]
+    reference = next((r[metric] for r in rows if r["model"] == REFERENCE), math.nan)
+    for row in rows:
+        row["skill"] = 100.0 * (1.0 - row[metric] / reference) if reference else math.nan
+    rows.sort(key=lambda r: (math.isnan(r[metric]), r[metric] if not math.isnan(r[metric]) else 0))
+    keys = ("model", "n_params", "fit_seconds", "predict_ms", *metrics.METRICS, "skill",
+            "coverage", "interval_width")
+    return [{"rank": rank, **{k: row.pop(k) for k in keys}, **row}
+            for rank, row in enumerate(rows, start=1)]
+
+
+def _row(name: str, recs: list[dict], levels) -> dict:
+    ok = [r for r in recs if r["error"] is None]
+    errors = [f"fold {r['fold']}: {r['error']}" for r in recs if r["error"]]
+    per_series = [m for r in ok for m in r["series_metrics"]]
+    scores = metrics.panel_mean(per_series) if per_series else dict.fromkeys(metrics.METRICS, math.nan)
+    row = {"model": name, "n_params": ok[-1]["n_params"] if ok else None,
+           "fit_seconds": _mean(r["fit_seconds"] for r in ok),
+           "predict_ms": _mean(r["predict_ms"] for r in ok), **scores}
+    first = levels[0] if levels else None
+    row["coverage"] = _mean(r[f"coverage_{first}"] for r in ok) if first else math.nan
+    row["interval_width"] = _mean(r[f"interval_width_{first}"] for r in ok) if first else math.nan
+    for level in levels:
+        row[f"coverage_{level}"] = _mean(r[f"coverage_{level}"] for r in ok)
+    row["epochs_run"] = _mean(r["epochs_run"] for r in ok)
+    row["error"] = "; ".join(errors) or None
+    return row
+
+
+def _mean(values) -> float:
+    vals = [v for v in values if v is not None and not math.isnan(v)]
+    return float(np.mean(vals)) if vals else math.nan

@@ -1,0 +1,108 @@
+"""Split-conformal prediction intervals, per horizon step, from held-out residuals.
+
+Residuals come from forecasts made at origins inside the validation part: data the
+model was not fit on (calibrating on training residuals gives over-confident
+intervals). Each residual is divided by its series' scale so that one panel pools its
+series; the interval for step ``k`` at level ``L`` is ``forecast +- q_k * scale`` where
+``q_k`` is the finite-sample conformal quantile: the ``ceil((n + 1) * L / 100)``-th
+smallest of the ``n`` absolute scaled residuals of step ``k``.
+
+A step needs at least ``ceil(100 / (100 - L)) - 1`` residuals for level ``L`` (4 for 80%,
+19 for 95%). When it has fewer, residuals of neighbouring steps are pooled in, nearest
+first, until there are enough (or all steps are pooled); the rank is then capped at
+``n``. ``Calibration.n`` records how many residuals each step used.
+
+>>> import numpy as np
+>>> r = np.arange(1.0, 11.0)[:, None]          # 10 residuals of a 1-step horizon
+>>> calibrate(r, levels=(80,)).quantiles[80]
+[9.0]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecaster.errors import ConfigError
+
+DEFAULT_LEVELS: tuple[int, ...] = (80, 95)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Per-step conformal quantiles of scaled absolute residuals."""
+
+    levels: tuple[int, ...]
+    quantiles: dict[int, list[float]]
+    n: list[int]
+
+    def to_dict(self) -> dict:
+        """Plain-JSON state (level keys as strings)."""
+        return {"levels": list(self.levels), "n": self.n,
+                "quantiles": {str(k): v for k, v in self.quantiles.items()}}
+
+    @classmethod
+    def from_dict(cls, state: dict) -> Calibration:
+        """Inverse of :meth:`to_dict`."""
+        return cls(tuple(state["levels"]), {int(k): v for k, v in state["quantiles"].items()},
+                   list(state["n"]))
+
+    def bounds(self, forecast: np.ndarray, scale: float) -> dict[str, np.ndarray]:
+        """``lower_L`` / ``upper_L`` arrays around a ``(horizon,)`` forecast in data units."""
+        out = {}
+        for level in self.levels:
+            width = np.asarray(self.quantiles[level]) * scale
+            out[f"lower_{level}"] = forecast - width
+            out[f"upper_{level}"] = forecast + width
+        return out
+
+
+def check_levels(levels) -> tuple[int, ...]:
+    """Validate interval levels (percent, strictly between 0 and 100)."""
+    levels = tuple(int(v) for v in levels)
+    bad = [v for v in levels if not 0 < v < 100]
+    if bad:
+        raise ConfigError(f"--level must be between 0 and 100 (percent), got {bad[0]}.")
+    return levels
+
+
+def calibrate(residuals: np.ndarray, *, levels=DEFAULT_LEVELS) -> Calibration:
+    """Conformal quantiles from scaled residuals ``(n_origins, horizon)`` (NaN = not observed)."""
+    levels = check_levels(levels)
+    per_step = [np.abs(col[~np.isnan(col)]) for col in np.asarray(residuals, float).T]
+    quantiles = {level: [] for level in levels}
+    counts = []
+    for k in range(len(per_step)):
+        pooled = _pool(per_step, k, need=max(_needed(v) for v in levels))
+        counts.append(len(pooled))
+        for level in levels:
+            quantiles[level].append(_conformal_quantile(pooled, level))
+    return Calibration(levels, quantiles, counts)
+
+
+def _needed(level: int) -> int:
+    return math.ceil(100 / (100 - level)) - 1
+
+
+def _pool(per_step: list[np.ndarray], k: int, *, need: int) -> np.ndarray:
+    pooled, radius = per_step[k], 0
+    while len(pooled) < need and radius < len(per_step):
+        radius += 1
+        near = [per_step[j] for j in (k - radius, k + radius) if 0 <= j < len(per_step)]
+        pooled = np.concatenate([pooled, *near])
+    return pooled
+
+
+def _conformal_quantile(values: np.ndarray, level: int) -> float:
+    if len(values) == 0:
+        return float("nan")
+    rank = min(math.ceil((len(values) + 1) * level / 100), len(values))
+    return float(np.sort(values)[rank - 1])
+
+
+def coverage(y: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of actuals inside ``[lower, upper]``."""
+    y = np.asarray(y)
+    return float(np.mean((y >= lower) & (y <= upper)))

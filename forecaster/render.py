@@ -1,0 +1,112 @@
+"""Presentation only: rich tables and JSON on stdout. Messages go to stderr elsewhere.
+
+Every reporting command renders either a table (people) or one JSON document with
+stable keys and raw numbers (``--json``, programs).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+METRIC_COLUMNS = ("mae", "rmse", "mape", "smape", "mase")
+
+
+def console() -> Console:
+    """A console on stdout that does not wrap numbers when piped."""
+    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+
+
+def emit(report, json_out: bool, table: Callable[[object], object]) -> None:
+    """Print ``report`` as one JSON document or as the renderable ``table(report)``."""
+    if json_out:
+        sys.stdout.write(json.dumps(report, indent=2, default=_json_default) + "\n")
+    else:
+        console().print(table(report))
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def fmt(value, digits: int = 3) -> str:
+    """Format a number for a table: thousands separators for ints, '-' for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def models_table(rows: list[dict]) -> Table:
+    table = Table("model", "kind", "description", title="Registered models")
+    for row in rows:
+        table.add_row(row["model"], row["kind"], row["description"])
+    return table
+
+
+def fit_report(report: dict) -> Table:
+    title = (f"{report['model']}: {fmt(report['n_params'])} parameters, "
+             f"{report['epochs_run']} epochs, {report['fit_seconds']:.1f} s fit; "
+             f"saved to {report['artifact']}")
+    table = Table("metric", report["model"], "seasonal_naive", title=title)
+    for name in METRIC_COLUMNS:
+        table.add_row(name, fmt(report["metrics"].get(name)),
+                      fmt(report["seasonal_naive"].get(name)))
+    return table
+
+
+def leaderboard(doc: dict) -> Table:
+    s = doc["settings"]
+    level = s["levels"][0] if s["levels"] else None
+    title = (f"Leaderboard by {s['metric']} ({s['folds']} fold(s) x {s['test_size']} steps, "
+             f"horizon {s['horizon']}, lookback {s['lookback']}, {s['n_series']} series)")
+    table = Table("rank", "model", "params", "fit s", "pred ms", *METRIC_COLUMNS, "skill %",
+                  f"cov{level}", f"width{level}", title=title)
+    for row in doc["leaderboard"]:
+        table.add_row(str(row["rank"]), row["model"], fmt(row["n_params"]),
+                      fmt(row["fit_seconds"], 2), fmt(row["predict_ms"], 2),
+                      *(fmt(row[m]) for m in METRIC_COLUMNS), fmt(row["skill"], 1),
+                      fmt(row["coverage"], 2), fmt(row["interval_width"], 1))
+    errors = [f"{r['model']}: {r['error']}" for r in doc["leaderboard"] if r.get("error")]
+    if errors:
+        table.caption = "Failed: " + " | ".join(errors)
+    return table
+
+
+def summary_table(report: dict) -> Table:
+    title = (f"{report['model']} (lookback {report['lookback']}, horizon {report['horizon']}, "
+             f"{report['n_features']} feature(s)): {fmt(report['n_params'])} parameters, "
+             f"{fmt(report['weights_only'])} without biases")
+    table = Table("layer", "type", "output shape", "params", "closed form", "weights only",
+                  title=title)
+    for row in report["layers"]:
+        table.add_row(row["name"], row["type"], str(row["output_shape"]), fmt(row["n_params"]),
+                      row["formula"], fmt(row["weights_only"]))
+    return table
+
+
+def write_forecast(frame, output: Path | None, json_out: bool) -> None:
+    """A forecast frame as CSV (to ``output`` or stdout) or as JSON records."""
+    if json_out:
+        records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        doc = {"forecast": records}
+        if output is not None:
+            output.write_text(json.dumps(doc, indent=2) + "\n")
+        else:
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    text = frame.to_csv(index=False)
+    if output is not None:
+        output.write_text(text)
+        print(f"Wrote {len(frame)} rows to {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)

@@ -1,0 +1,163 @@
+"""Compile and fit any registered Keras model, once for every model.
+
+Adam with gradient clipping (on by default: exploding gradients are a known failure of
+recurrent nets), early stopping on the validation windows with the best weights
+restored, a NaN loss turned into a clear :class:`TrainingError`, seeds for repeatable
+runs, and a rich progress bar on stderr.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecaster import backend
+from forecaster.errors import ConfigError, TrainingError
+
+LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything training needs besides the model and the data; plain data, JSON-able."""
+
+    epochs: int = 100
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    loss: str = "mse"
+    patience: int = 10
+    clipnorm: float | None = 1.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ConfigError(f"Unknown loss '{self.loss}'. Use one of: {', '.join(LOSSES)}.")
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}.")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"--learning-rate must be > 0, got {self.learning_rate}.")
+        if self.patience < 0:
+            raise ConfigError(f"--patience must be >= 0, got {self.patience}.")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and the Keras backend; make TensorFlow ops deterministic."""
+    backend.use()
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def compile_model(model, settings: TrainSettings) -> None:
+    """Adam + the chosen loss, with gradient clipping."""
+    import keras
+
+    losses = {"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}
+    optimizer = keras.optimizers.Adam(learning_rate=settings.learning_rate,
+                                      clipnorm=settings.clipnorm)
+    model.compile(optimizer=optimizer, loss=losses[settings.loss])
+
+
+def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+          settings: TrainSettings, *, progress: bool = False) -> dict:
+    """Fit a compiled-or-not model with early stopping; return its loss history.
+
+    Args:
+        model: An uncompiled Keras model from a registry ``build``.
+        x, y: Training windows ``(n, lookback, n_features)`` and targets.
+        x_val, y_val: Validation windows (may be empty: then training loss is monitored).
+        settings: Optimiser, loss, epochs, patience, seed.
+        progress: Show a progress bar on stderr.
+
+    Returns:
+        ``{"loss": [...], "val_loss": [...], "epochs_run": int, "best_epoch": int,
+        "fit_seconds": float}``.
+
+    Raises:
+        TrainingError: The loss became NaN or infinite.
+    """
+    import keras
+
+    compile_model(model, settings)
+    has_val = len(x_val) > 0
+    monitor = "val_loss" if has_val else "loss"
+    callbacks = [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.EarlyStopping(monitor=monitor, patience=settings.patience,
+                                      restore_best_weights=True),
+    ]
+    if progress:
+        callbacks.append(_progress_callback(settings.epochs))
+    start = time.perf_counter()
+    hist = model.fit(x, y, validation_data=(x_val, y_val) if has_val else None,
+                     epochs=settings.epochs, batch_size=settings.batch_size, shuffle=True,
+                     callbacks=callbacks, verbose=0)
+    seconds = time.perf_counter() - start
+    losses = [float(v) for v in hist.history.get("loss", [])]
+    if not losses or not all(math.isfinite(v) for v in losses):
+        raise TrainingError(
+            f"Training loss became NaN at epoch {len(losses)} with learning rate "
+            f"{settings.learning_rate}; lower --learning-rate (e.g. {settings.learning_rate / 10:g}) "
+            "or use --loss huber."
+        )
+    watched = [float(v) for v in hist.history.get(monitor, losses)]
+    return {
+        "loss": losses,
+        "val_loss": [float(v) for v in hist.history.get("val_loss", [])],
+        "epochs_run": len(losses),
+        "best_epoch": int(np.nanargmin(watched)) + 1,
+        "fit_seconds": seconds,
+    }
+
+
+def _progress_callback(epochs: int):
+    """A Keras callback drawing a rich progress bar on stderr: epoch, loss, val_loss, ETA."""
+    import keras
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    class RichProgress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bar = Progress(TextColumn("epoch {task.completed}/{task.total}"), BarColumn(),
+                                TextColumn("{task.fields[info]}"), TimeRemainingColumn(),
+                                console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("fit", total=epochs, info="")
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            info = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if k in ("loss", "val_loss"))
+            self.bar.update(self.task, completed=epoch + 1, info=info)
+
+        def on_train_end(self, logs=None):
+            self.bar.stop()
+
+    return RichProgress()
+
+
+def limit_threads(n: int) -> None:
+    """Limit the backend's CPU threads (TensorFlow: intra- and inter-op pools).
+
+    Must run before TensorFlow executes its first op; later calls are ignored, because
+    TensorFlow fixes its thread pools at start-up.
+    """
+    backend.use()
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    except RuntimeError:
+        pass
