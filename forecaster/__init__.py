@@ -20,7 +20,6 @@ _LAZY = {
     "Panel": "forecaster.data",
     "read_csv": "forecaster.data",
     "from_frame": "forecaster.data",
-    "compare": "forecaster.compare",
     "Comparison": "forecaster.compare",
     "fit_and_save": "forecaster.api",
     "load_and_predict": "forecaster.api",

@@ -65,7 +65,8 @@ def load_csv(path: str | os.PathLike) -> pd.DataFrame:
         # low_memory=False: chunked parsing can give one column mixed types on big files.
         df = pd.read_csv(p, encoding="utf-8-sig", low_memory=False)
     except pd.errors.EmptyDataError:
-        raise DataError(f"{name} has no header and no data (blank lines only); expected a header row and data rows.") from None
+        raise DataError(f"{name} has no header and no data (blank lines only); "
+                        "expected a header row and data rows. Check the file was written completely.") from None
     except pd.errors.ParserError as exc:
         reason = " ".join(str(exc).split())
         raise DataError(f"Cannot parse {name} as CSV: {reason}. Give every line as many fields as the header.") from None
@@ -155,7 +156,7 @@ def to_float(df: pd.DataFrame, column: str, source: str) -> np.ndarray:
         bad = np.flatnonzero(np.isnan(values) & col.notna().to_numpy())
         if bad.size:
             raise DataError(f"Non-numeric value {show(col.iloc[bad[0]])} in column {column!r} of {label(source)} at "
-                            f"{where(source, bad[0])} ({bad.size} such rows); expected numbers. Fix or remove them.")
+                            f"{where(source, bad[0])} ({bad.size} row(s) in all); expected numbers. Fix or remove them.")
     inf = np.flatnonzero(np.isinf(values))
     if inf.size:
         raise DataError(f"Infinite value {show(col.iloc[inf[0]])} in column {column!r} of {label(source)} at "

@@ -77,7 +77,7 @@ def forecast_at(f, panel, origins: list[np.ndarray]) -> list[np.ndarray]:
     offsets = scaling.window_offsets(x) if f.norm == "window" else np.zeros((len(x), 1))
     if f.norm == "window":
         x = scaling.normalize_windows(x, offsets)
-    out = np.asarray(f.model_.predict(x, batch_size=4096, verbose=0), dtype=float)
+    out = _predict(f.model_, x)
     if out.ndim == 3:
         out = out[:, -1, :]  # (n_origins, horizon): the last step's forecast
     out = out + offsets
@@ -87,6 +87,15 @@ def forecast_at(f, panel, origins: list[np.ndarray]) -> list[np.ndarray]:
         result.append(f.scalers_[_index(f, s.id)].inverse_target(block))
         at += len(o)
     return result
+
+
+def _predict(model, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Direct (eager) model calls in chunks: no tf.function retracing for each new batch size."""
+    import keras
+
+    parts = [keras.ops.convert_to_numpy(model(x[i:i + chunk], training=False))
+             for i in range(0, len(x), chunk)]
+    return np.concatenate(parts).astype(float)
 
 
 def _index(f, series_id: str) -> int:

@@ -14,6 +14,9 @@ from forecaster.errors import ConfigError
 MAX_WIDTH = 4096
 
 
+FINE_KEYS = {"wavenet": "skip_filters"}
+
+
 def width_key(name: str) -> str:
     """The Config field that sets a model's width."""
     return "filters" if name == "wavenet" else "units"
@@ -32,7 +35,9 @@ def size_for_budget(name: str, budget: int, *, lookback: int, n_features: int, h
                     params: dict | None = None) -> dict:
     """``params`` with the width that brings the parameter count closest to ``budget``.
 
-    The count grows with the width, so a bisection over widths 1..4096 finds it.
+    The count grows with the width, so a bisection over widths 1..4096 finds it. A
+    model with a second width (wavenet's ``skip_filters``) then has that one bisected
+    too, at both neighbouring main widths, for a finer match.
 
     Raises:
         ConfigError: ``budget`` is smaller than the model's size at width 1.
@@ -41,16 +46,28 @@ def size_for_budget(name: str, budget: int, *, lookback: int, n_features: int, h
         raise ConfigError(f"--budget must be >= 1, got {budget}.")
     key, params = width_key(name), dict(params or {})
 
-    def size(width: int) -> int:
-        return count(name, {**params, key: width}, lookback=lookback,
+    def size(extra: dict) -> int:
+        return count(name, {**params, **extra}, lookback=lookback,
                      n_features=n_features, horizon=horizon)
 
+    if size({key: 1}) > budget:
+        raise ConfigError(f"--budget {budget} is below the smallest {name} "
+                          f"({size({key: 1})} parameters at {key}=1); raise --budget.")
+    candidates = [{key: w} for w in _bracket(lambda w: size({key: w}), budget)]
+    fine = FINE_KEYS.get(name)
+    if fine:
+        candidates = [{**c, fine: w} for c in candidates
+                      for w in _bracket(lambda w, c=c: size({**c, fine: w}), budget)]
+    best = min(candidates, key=lambda c: abs(size(c) - budget))
+    return {**params, **best}
+
+
+def _bracket(size, budget: int) -> tuple[int, int]:
+    """Widths ``lo, lo + 1`` with ``size(lo) <= budget < size(lo + 1)`` (bisection)."""
     lo, hi = 1, MAX_WIDTH
     if size(lo) > budget:
-        raise ConfigError(f"--budget {budget} is below the smallest {name} ({size(lo)} "
-                          f"parameters at {key}=1); raise --budget.")
+        return (lo,)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if size(mid) <= budget else (lo, mid)
-    best = min((lo, hi), key=lambda w: abs(size(w) - budget))
-    return {**params, key: best}
+    return (lo, hi)

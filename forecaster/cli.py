@@ -175,8 +175,13 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
     panel = _read(data, target, time_col, id_col, covariates, freq, season, fill)
     options = _options(lookback, horizon, stride, val_size, gap, seed, epochs, batch_size,
                        learning_rate, loss, patience, scaler, norm, level, backend, param)
-    result = run_compare(panel, models=models, folds=folds, test_size=test_size, metric=metric,
-                         jobs=jobs, budget=budget, max_train_size=max_train_size, **options)
+    progress = render.JobProgress(enabled=not json_out and sys.stderr.isatty())
+    try:
+        result = run_compare(panel, models=models, folds=folds, test_size=test_size,
+                             metric=metric, jobs=jobs, budget=budget, on_job=progress,
+                             max_train_size=max_train_size, **options)
+    finally:
+        progress.close()
     if out is not None:
         from forecaster.report import write_report
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +53,8 @@ def parse_models(text: str | None) -> list[str]:
 
 def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int = 1,
             test_size: int | None = None, metric: str = "mase", jobs: int = 1,
-            budget: int | None = None, **options) -> Comparison:
+            budget: int | None = None, on_job: Callable[[dict, int], None] | None = None,
+            **options) -> Comparison:
     """Backtest ``models`` on ``folds`` rolling origins and rank them by ``metric``.
 
     Args:
@@ -63,6 +65,7 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
         metric: Ranking metric (lower is better): mae, rmse, mape, smape or mase.
         jobs: Parallel worker processes.
         budget: Size each neural model's width so its parameter count is near this.
+        on_job: Called as ``on_job(record, n_jobs)`` after each (model, fold) job, for progress.
         **options: Any :class:`Forecaster` argument (lookback, horizon, epochs, seed, ...).
 
     Returns:
@@ -79,7 +82,8 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
     sizes = budget_params(names, budget, probe, panel.n_features, options.get("params"))
     tasks = [(name, k) for name in names for k in range(folds)]
     run = _run_parallel if jobs > 1 else _run_serial
-    records = run(panel, tasks, folds, test_size, options, sizes, jobs)
+    records = run(panel, tasks, folds, test_size, options, sizes, jobs,
+                  on_job or (lambda record, total: None))
     board = _leaderboard(records, names, metric, probe.levels_)
     settings = {"models": names, "folds": folds, "test_size": test_size, "metric": metric,
                 "jobs": jobs, "budget": budget, "horizon": probe.horizon_,
@@ -129,21 +133,28 @@ def run_job(panel: Panel, model: str, fold: int, folds: int, test_size: int,
     return record
 
 
-def _run_serial(panel, tasks, folds, test_size, options, sizes, jobs):
-    return [run_job(panel, name, k, folds, test_size, {**options, "params": sizes[name]})
-            for name, k in tasks]
+def _run_serial(panel, tasks, folds, test_size, options, sizes, jobs, on_job):
+    records = []
+    for name, k in tasks:
+        records.append(run_job(panel, name, k, folds, test_size, {**options, "params": sizes[name]}))
+        on_job(records[-1], len(tasks))
+    return records
 
 
-def _run_parallel(panel, tasks, folds, test_size, options, sizes, jobs):
+def _run_parallel(panel, tasks, folds, test_size, options, sizes, jobs, on_job):
     from joblib import Parallel, delayed
 
     neural = [t for t in tasks if is_neural(t[0])]
     light = [t for t in tasks if not is_neural(t[0])]
-    records = _run_serial(panel, light, folds, test_size, options, sizes, jobs)
-    records += Parallel(n_jobs=jobs, backend="loky")(
+    records = _run_serial(panel, light, folds, test_size, options, sizes, jobs,
+                          lambda record, total: on_job(record, len(tasks)))
+    results = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
         delayed(_isolated_job)(panel, name, k, folds, test_size,
                                {**options, "params": sizes[name]})
         for name, k in neural)
+    for record in results:
+        records.append(record)
+        on_job(record, len(tasks))
     order = {t: i for i, t in enumerate(tasks)}
     return sorted(records, key=lambda r: order[(r["model"], r["fold"])])
 

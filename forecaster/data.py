@@ -76,6 +76,7 @@ class Panel:
     freq: str
     season: int
     source: str
+    fill: str = "error"
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -101,7 +102,8 @@ class Panel:
     def schema(self) -> dict:
         """The column roles, frequency and season as plain JSON (for artifacts and --json)."""
         return {"target": self.target, "covariates": list(self.covariates), "time_col": self.time_col,
-                "id_col": self.id_col, "freq": self.freq, "season": int(self.season)}
+                "id_col": self.id_col, "freq": self.freq, "season": int(self.season),
+                "fill": self.fill}
 
     def subset(self, ids: Iterable[str] | str) -> Panel:
         """The panel restricted to `ids`, in the order given."""
@@ -169,7 +171,7 @@ def from_frame(df: pd.DataFrame, *, target: str | None = None, time_col: str | N
     series = tuple(_regular(ids[k], times[k], values[rows], freq, fill, (target, *covs), source)
                    for k, rows in enumerate(groups))
     return Panel(series, target, covs, time_col, id_col, freq,
-                 int(season) if season is not None else season_for(freq), source)
+                 int(season) if season is not None else season_for(freq), source, fill)
 
 
 def check_length(panel: Panel, min_length: int, *, reason: str) -> None:
@@ -215,7 +217,10 @@ def _roles(df, source, target, time_col, id_col, covariates) -> tuple[str, str, 
     for column in covs:
         _csv.require(df, column, "--covariates", source)
     if time_col is None:
-        time_col = _csv.detect_time(df, source, exclude={id_col, target, *covs})
+        try:
+            time_col = _csv.detect_time(df, source, exclude={id_col, target, *covs})
+        except DataError:  # if the time column was named as a value column, the role clash below says so
+            time_col = _csv.detect_time(df, source, exclude={id_col})
     if target is None:
         target = _csv.pick_target(df, source, used={time_col, id_col, *covs} - {None})
     roles = [("time column", time_col), ("id column", id_col), ("target", target)] + [("covariate", c) for c in covs]

@@ -111,7 +111,7 @@ def _draw_series(ax, hist: pd.DataFrame, fc: pd.DataFrame, colours: dict, level,
     times = hist["timestamp"].to_numpy()
     if fc.empty:
         ax.plot(times, hist["y"].to_numpy(), color="black", lw=1.3)
-        ax.text(0.5, 0.5, "no test forecasts", transform=ax.transAxes, ha="center", color="0.4")
+        ax.text(0.5, 0.92, "no test forecasts", transform=ax.transAxes, ha="center", color="0.4")
         _format_time_axis(ax, hist["timestamp"])
         return
     test_times = np.sort(pd.unique(fc["timestamp"]))
@@ -121,7 +121,7 @@ def _draw_series(ax, hist: pd.DataFrame, fc: pd.DataFrame, colours: dict, level,
     shown = hist.iloc[start:]
     shown = shown[shown["timestamp"] <= test_times[-1]]
     ax.plot(shown["timestamp"].to_numpy(), shown["y"].to_numpy(), color="black", lw=1.4, zorder=3)
-    for fold, block in fc.groupby("fold", sort=True):
+    for _, block in fc.groupby("fold", sort=True):  # one line per fold, never joined
         origin = _origin(times, block["timestamp"].min())
         ax.axvline(origin, color="0.45", ls="--", lw=0.9, zorder=1)
         for model, colour in colours.items():
@@ -156,7 +156,8 @@ def _forecast_handles(colours: dict, level) -> list:
     handles += [Line2D([], [], color=c, lw=1.6, label=m) for m, c in colours.items()]
     if level is not None:
         handles.append(Patch(color="0.5", alpha=0.3, label=f"{level}% interval (model colour)"))
-    handles.append(Line2D([], [], color="0.45", ls="--", lw=0.9, label="fold origin"))
+    if colours:
+        handles.append(Line2D([], [], color="0.45", ls="--", lw=0.9, label="fold origin"))
     return handles
 
 
@@ -200,25 +201,32 @@ def plot_metric_bars(leaderboard: list[dict], metric: str, path) -> Path:
         text = "failed" if _failed(row, metric) else f"{_fmt(value)}  ·  {_params(row.get('n_params'))}"
         colour = "0.4" if _failed(row, metric) else "black"
         ax.text(value + 0.01 * top, yi, text, va="center", fontsize=9, color=colour,
-                style="italic" if _failed(row, metric) else "normal")
+                style="italic" if _failed(row, metric) else "normal",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})  # masks the ref line
     ax.set_yticks(y, [f"{r.get('rank', i + 1)}. {r['model']}" for i, r in enumerate(rows)])
     ax.invert_yaxis()  # best (rank 1) at the top
     ax.set_xlim(0, top * 1.45)  # room for the annotations right of the longest bar
     ax.set_xlabel(f"{metric.upper()} (lower is better)")
     ax.set_ylabel("model (rank)")
     ax.set_title(f"{metric.upper()} on the test folds, by model")
-    ax.legend(handles=_bar_handles(rows, metric), loc="lower right", fontsize=9)
+    ref = next((v for r, v in zip(rows, values) if r["model"] == REFERENCE and v > 0), None)
+    if ref is not None:
+        ax.axvline(ref, color="C1", ls="--", lw=1.2, zorder=2.5)
+    handles = _bar_handles(rows, metric, ref)
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=9,
+               frameon=False)  # below the axes: never covers a bar or its annotation
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
 
 
-def _bar_handles(rows: list[dict], metric: str) -> list:
+def _bar_handles(rows: list[dict], metric: str, ref: float | None) -> list:
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     handles = [Patch(color="C0", label="model")]
-    ref = next((r for r in rows if r["model"] == REFERENCE and not _failed(r, metric)), None)
     if ref is not None:
         handles.append(Patch(color="C1", label=f"{REFERENCE} (reference)"))
+        handles.append(Line2D([], [], color="C1", ls="--", label=f"reference level {_fmt(ref)}"))
     if any(_failed(r, metric) for r in rows):
         handles.append(Patch(color="0.6", label="failed (no score)"))
     return handles

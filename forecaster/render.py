@@ -110,3 +110,30 @@ def write_forecast(frame, output: Path | None, json_out: bool) -> None:
         print(f"Wrote {len(frame)} rows to {output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+
+
+class JobProgress:
+    """A progress bar on stderr over compare's (model, fold) jobs; a no-op when not a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar = None
+        if enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("compare"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                                TextColumn("{task.fields[last]}"), TimeElapsedColumn(),
+                                console=Console(stderr=True), transient=True)
+            self.task = None
+
+    def __call__(self, record: dict, total: int) -> None:
+        if self.bar is None:
+            return
+        if self.task is None:
+            self.bar.start()
+            self.task = self.bar.add_task("jobs", total=total, last="")
+        status = "failed" if record.get("error") else f"{record.get('fit_seconds', 0):.1f}s"
+        self.bar.update(self.task, advance=1, last=f"{record['model']} fold {record['fold']}: {status}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -86,7 +86,7 @@ INGEST_ERROR_CASES = [
 ]
 _FLAGS = {"--target": "target", "--time-col": "time_col", "--id-col": "id_col", "--covariates": "covariates",
           "--freq": "freq", "--season": "season", "--fill": "fill"}
-_FIX_WORDS = ("Pass ", "pass ", "Fix", "Remove", "Check", "add ", "Give", "save", "Replace", "Leave")
+_FIX_WORDS = ("Pass ", "pass ", "Fix", "Fill", "Remove", "Check", "add ", "Give", "give ", "save", "Replace", "Leave")
 
 
 def _kwargs(flags: list[str]) -> dict:
@@ -131,7 +131,8 @@ def test_wide_single_column_sample():
     assert s.values.dtype == np.float64 and s.values.shape == (72, 1) and s.values[0, 0] == 9007
     assert isinstance(s.time, pd.DatetimeIndex) and s.time[0] == pd.Timestamp("1973-01-01")
     assert json.loads(json.dumps(panel.schema())) == {"target": "deaths", "covariates": [], "time_col": "date",
-                                                      "id_col": None, "freq": "MS", "season": 12}
+                                                      "id_col": None, "freq": "MS", "season": 12,
+                                                      "fill": "error"}
 
 
 def test_all_sample_files_read():

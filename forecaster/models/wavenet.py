@@ -46,7 +46,9 @@ class Config:
     """Settings of WaveNet.
 
     Args:
-        filters: Channels of every convolution (residual, gate, skip, output).
+        filters: Channels of the residual path and the gated convolutions.
+        skip_filters: Channels of the skip connections and the output convolution
+            (``None`` = ``filters``); the paper sizes them separately.
         kernel_size: Width of the dilated causal convolutions (>= 2).
         layers: Number of gated blocks, dilations 1, 2, 4, ...; ``None`` = the fewest
             whose receptive field covers the lookback.
@@ -58,6 +60,7 @@ class Config:
     """
 
     filters: int = 16
+    skip_filters: int | None = None
     kernel_size: int = 2
     layers: int | None = None
     dropout: float = 0.0
@@ -65,6 +68,8 @@ class Config:
 
     def __post_init__(self) -> None:
         check_int("filters", self.filters)
+        if self.skip_filters is not None:
+            check_int("skip_filters", self.skip_filters)
         check_int("kernel_size", self.kernel_size, minimum=2)
         if self.layers is not None:
             check_int("layers", self.layers)
@@ -112,11 +117,15 @@ def _block(x, i: int, config: Config, last: bool):
     z = keras.layers.Multiply(name=f"gated_{i}")([f, g])  # (batch, lookback, filters)
     if config.dropout > 0:
         z = keras.layers.Dropout(config.dropout, name=f"dropout_{i}")(z)
-    skip = conv(config.filters, 1, name=f"skip_{i}")(z)  # (batch, lookback, filters)
+    skip = conv(_skip_width(config), 1, name=f"skip_{i}")(z)  # (batch, lookback, skip_filters)
     if last:  # the last block's residual output would feed nothing
         return None, skip
     residual = conv(config.filters, 1, name=f"residual_{i}")(z)
     return keras.layers.Add(name=f"add_{i}")([x, residual]), skip
+
+
+def _skip_width(config: Config) -> int:
+    return config.filters if config.skip_filters is None else config.skip_filters
 
 
 def build(
@@ -141,18 +150,19 @@ def build(
     n_blocks = resolve_layers(config, lookback)
     inputs = keras.Input(shape=(lookback, n_features), name="window")
     x = keras.layers.Conv1D(config.filters, 1, name="input_conv")(inputs)
-    skips = []  # each (batch, lookback, filters)
+    skips = []  # each (batch, lookback, skip_filters)
     for i in range(1, n_blocks + 1):
         x, skip = _block(x, i, config, last=i == n_blocks)
         skips.append(skip)
     s = keras.layers.Add(name="skip_sum")(skips) if len(skips) > 1 else skips[0]
     s = keras.layers.Activation("relu", name="skip_relu")(s)
-    s = keras.layers.Conv1D(config.filters, 1, activation="relu", name="post_conv")(s)
+    width = _skip_width(config)
+    s = keras.layers.Conv1D(width, 1, activation="relu", name="post_conv")(s)
     if config.head == "last":
         s = keras.layers.Cropping1D((lookback - 1, 0), name="last_step")(s)
-        # (batch, 1, filters)
-        s = keras.layers.Reshape((config.filters,), name="squeeze")(s)
-        # (batch, filters)
+        # (batch, 1, skip_filters)
+        s = keras.layers.Reshape((width,), name="squeeze")(s)
+        # (batch, skip_filters)
     outputs = keras.layers.Dense(horizon, name="head")(s)
     # (batch, horizon), or (batch, lookback, horizon) for head="sequence"
     return keras.Model(inputs, outputs, name="wavenet")

@@ -1,0 +1,154 @@
+"""Forecaster over the registry: fit, score, save, load, predict for every model."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster import Forecaster, read_csv
+from forecaster.errors import ArtifactError, ForecasterError
+from forecaster.models import BASELINES, NEURAL
+
+TINY = dict(epochs=2, batch_size=16, patience=2, seed=0)
+TINY_PARAMS = {"mlp": {"units": 4, "layers": 1}, "wavenet": {"filters": 4}}
+
+
+def tiny(model: str, **extra) -> Forecaster:
+    params = TINY_PARAMS.get(model, {"units": 4})
+    return Forecaster(model, params=params, **{**TINY, **extra})
+
+
+@pytest.mark.parametrize("model", NEURAL)
+def test_every_neural_model_fits_saves_loads_and_predicts(model, monthly_csv, tmp_path):
+    panel = read_csv(monthly_csv)
+    f = tiny(model).fit(panel)
+    assert f.n_params_ == f.model_.count_params() > 0
+    assert set(f.metrics_) == {"mae", "rmse", "mape", "smape", "mase"}
+    out = tmp_path / "run"
+    f.save(out)
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.keras"]
+    with zipfile.ZipFile(out / "model.keras") as z:
+        assert not [n for n in z.namelist() if n.endswith((".pkl", ".pickle"))]
+    g = Forecaster.load(out)
+    a, b = f.predict(panel), g.predict(panel)
+    np.testing.assert_allclose(a["forecast"], b["forecast"], rtol=1e-6)
+    assert len(a) == f.horizon_ == 12
+    assert a["timestamp"].iloc[0] == pd.Timestamp("2008-01-01")  # the month after the data
+    assert (a["lower_80"] <= a["forecast"]).all() and (a["forecast"] <= a["upper_80"]).all()
+    assert (a["lower_95"] <= a["lower_80"]).all()
+
+
+@pytest.mark.parametrize("model", ["lstm", "jordan", "wavenet"])
+def test_global_model_over_many_series(model, panel_csv):
+    panel = read_csv(panel_csv, id_col="unique_id")
+    f = tiny(model, horizon=6, lookback=12).fit(panel)
+    pred = f.predict(panel)
+    assert pred.groupby("id").size().to_dict() == {"s0": 6, "s1": 6, "s2": 6}
+    # each series is forecast in its own units (levels 50, 100, 150)
+    means = pred.groupby("id")["forecast"].mean()
+    assert means["s0"] < means["s1"] < means["s2"]
+    assert len(f.scalers_) == 3
+
+
+@pytest.mark.parametrize("head", ["last", "max", "sequence"])
+def test_recurrent_heads_train_and_forecast(head, monthly_csv):
+    panel = read_csv(monthly_csv)
+    f = Forecaster("gru", params={"units": 4, "head": head}, **TINY).fit(panel)
+    assert f.predict(panel)["forecast"].notna().all()
+
+
+def test_window_normalization_forecasts_trends(monthly_csv):
+    panel = read_csv(monthly_csv)
+    f = tiny("mlp", norm="window").fit(panel)
+    assert np.isfinite(f.metrics_["mase"])
+
+
+def test_same_seed_same_metrics(monthly_csv):
+    panel = read_csv(monthly_csv)
+    a = tiny("lstm", seed=3).fit(panel).metrics_
+    b = tiny("lstm", seed=3).fit(panel).metrics_
+    assert a == b
+
+
+def test_scaler_sees_only_training_rows(monthly_csv):
+    panel = read_csv(monthly_csv)
+    f = tiny("mlp").fit(panel)
+    split = f.splits_[0]
+    train = panel.series[0].values[split.train[0]:split.train[1], 0]
+    assert f.scalers_[0].loc[0] == pytest.approx(train.mean())
+    assert split.train[1] <= split.val[0] < split.val[1] <= split.test[0]
+
+
+@pytest.mark.parametrize("model", BASELINES)
+def test_baselines_fit_and_save_without_a_model_file(model, monthly_csv, tmp_path):
+    panel = read_csv(monthly_csv)
+    f = Forecaster(model).fit(panel)
+    f.save(tmp_path / model)
+    assert [p.name for p in (tmp_path / model).iterdir()] == ["manifest.json"]
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / model).predict(panel), f.predict(panel))
+
+
+def test_manifest_is_the_leakage_record(monthly_csv, tmp_path):
+    panel = read_csv(monthly_csv)
+    tiny("mlp").fit(panel).save(tmp_path / "run")
+    m = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert m["format_version"] == 1 and m["backend"] == "tensorflow"
+    assert m["splits"] == [{"train": [0, 72], "val": [72, 84], "test": [84, 96]}]
+    assert m["settings"]["lookback"] == 24 and m["model"]["config"] == {"units": 4, "layers": 1,
+                                                                        "dropout": 0.0}
+    assert m["data"]["last_timestamps"] == ["2007-12-01 00:00:00"]
+    assert {"keras", "numpy", "pandas", "forecaster"} <= set(m["libraries"])
+
+
+def test_unfitted_forecaster_raises(monthly_csv):
+    with pytest.raises(ForecasterError, match="not fitted"):
+        Forecaster("naive").predict(read_csv(monthly_csv))
+
+
+def test_lambda_layer_is_refused_on_load(monthly_csv, tmp_path):
+    import keras
+
+    panel = read_csv(monthly_csv)
+    tiny("mlp").fit(panel).save(tmp_path / "run")
+    inputs = keras.Input(shape=(24, 1))
+    outputs = keras.layers.Lambda(lambda t: t[:, -12:, 0] * 2.0)(inputs)
+    keras.Model(inputs, outputs).save(tmp_path / "run" / "model.keras")  # tampered
+    with pytest.raises(ArtifactError, match="Refusing to load"):
+        Forecaster.load(tmp_path / "run")
+
+
+def test_newer_or_corrupt_manifest_is_refused(monthly_csv, tmp_path):
+    panel = read_csv(monthly_csv)
+    Forecaster("naive").fit(panel).save(tmp_path / "run")
+    manifest = tmp_path / "run" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "format_version": 99}))
+    with pytest.raises(ArtifactError, match="newer forecaster"):
+        Forecaster.load(tmp_path / "run")
+    manifest.write_text("{not json")
+    with pytest.raises(ArtifactError, match="corrupt"):
+        Forecaster.load(tmp_path / "run")
+
+
+def test_one_epoch_lowers_the_loss_on_a_sine_wave():
+    import keras
+
+    from forecaster import models, training
+    from forecaster.windows import windows
+
+    values = np.sin(np.arange(300) * 2 * np.pi / 20)[:, None]
+    x, y = windows(values, lookback=20, horizon=4)
+    for name in NEURAL:
+        training.seed_everything(0)
+        params = TINY_PARAMS.get(name, {"units": 8})
+        model = models.module(name).build(models.make_config(name, params), lookback=20,
+                                          n_features=1, horizon=4)
+        training.compile_model(model, training.TrainSettings(learning_rate=1e-2))
+        before = model.evaluate(x, y, verbose=0)
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
+        assert model.evaluate(x, y, verbose=0) < before, name
+    keras.backend.clear_session()
