@@ -56,7 +56,7 @@ Epochs = Annotated[int, typer.Option(help="Maximum training epochs (early stoppi
 BatchSize = Annotated[int, typer.Option("--batch-size", help="Windows per gradient step.")]
 LearningRate = Annotated[float, typer.Option("--learning-rate", help="Adam learning rate.")]
 Loss = Annotated[str, typer.Option(help="Training loss: mse, mae or huber.")]
-Patience = Annotated[int, typer.Option(help="Early-stopping patience in epochs.")]
+Patience = Annotated[int, typer.Option(help="Early-stopping patience in epochs (0: no early stopping).")]
 Scaler = Annotated[str, typer.Option(help="Per-series scaler fit on training rows: standard, minmax, none.")]
 Norm = Annotated[str, typer.Option(help="series, or window: each window relative to its last value.")]
 Levels = Annotated[Optional[list[int]], typer.Option("--level", help="Interval level in percent (repeatable; default 80 and 95).")]

@@ -45,7 +45,8 @@ class Forecaster:
         scaler: ``standard``, ``minmax`` or ``none``, fit per series on training rows.
         norm: ``series`` (scaler only) or ``window`` (each window relative to its last value).
         levels: Prediction-interval levels in percent.
-        epochs, batch_size, learning_rate, loss, patience, clipnorm: Training settings.
+        epochs, batch_size, learning_rate, loss, patience, clipnorm: Training settings
+            (``patience=0`` trains every epoch and keeps the last weights).
         seed: Seed for weights, shuffling and dropout: same data + flags + seed = same metrics.
         backend: Keras backend (``tensorflow`` or ``jax``).
         progress: Draw a progress bar on stderr while training.

@@ -89,11 +89,11 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
     compile_model(model, settings)
     has_val = len(x_val) > 0
     monitor = "val_loss" if has_val else "loss"
-    callbacks = [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.EarlyStopping(monitor=monitor, patience=settings.patience,
-                                      restore_best_weights=True),
-    ]
+    timer = _EpochTimer()
+    callbacks = [keras.callbacks.TerminateOnNaN(), timer.callback()]
+    if settings.patience > 0:  # 0 = train every epoch and keep the last weights
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=settings.patience, restore_best_weights=True))
     if progress:
         callbacks.append(_progress_callback(settings.epochs))
     start = time.perf_counter()
@@ -113,9 +113,31 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
         "loss": losses,
         "val_loss": [float(v) for v in hist.history.get("val_loss", [])],
         "epochs_run": len(losses),
-        "best_epoch": int(np.nanargmin(watched)) + 1,
+        "best_epoch": int(np.nanargmin(watched)) + 1 if settings.patience > 0 else len(losses),
         "fit_seconds": seconds,
+        "epoch_seconds": timer.seconds,
     }
+
+
+class _EpochTimer:
+    """Wall seconds of every epoch (training and validation), for speed benchmarks."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    def callback(self):
+        import keras
+
+        timer = self
+
+        class EpochTimer(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                timer.seconds.append(time.perf_counter() - self.start)
+
+        return EpochTimer()
 
 
 def _progress_callback(epochs: int):

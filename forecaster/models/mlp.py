@@ -33,7 +33,8 @@ class Config:
 
     Args:
         units: Width of each hidden layer.
-        layers: Number of hidden ``Dense(units, relu)`` layers.
+        layers: Number of hidden ``Dense(units, relu)`` layers; 0 gives a linear map
+            from the window to the forecast (with ``--norm window``, NLinear).
         dropout: Rate of a ``Dropout`` after each hidden layer (0 = none).
 
     Raises:
@@ -46,7 +47,7 @@ class Config:
 
     def __post_init__(self) -> None:
         check_int("units", self.units)
-        check_int("layers", self.layers)
+        check_int("layers", self.layers, minimum=0)
         check_dropout(self.dropout)
 
 
