@@ -37,8 +37,7 @@ def fit(f, panel) -> None:
     model = models.module(f.model).build(config, lookback=f.lookback_,
                                          n_features=panel.n_features, horizon=f.horizon_)
     sequence = len(model.output_shape) == 3
-    x, y = _training_set(f, scaled, [sp.train for sp in f.splits_], f.stride, sequence)
-    x_val, y_val = _training_set(f, scaled, [sp.val for sp in f.splits_], 1, sequence)
+    (x, y), (x_val, y_val) = _shared_sets(f, panel, scaled, sequence)
     if len(x) == 0:
         raise DataError(f"No training windows in {panel.source}: lower --lookback "
                         f"({f.lookback_}) or --horizon ({f.horizon_}), or --val-size.")
@@ -46,6 +45,26 @@ def fit(f, panel) -> None:
     f.model_ = model
     f.n_params_ = int(model.count_params())
     f.n_windows_ = int(len(x))
+
+
+# The last few windowed training sets, so that the models of one compare fold share them.
+_SETS: dict[tuple, tuple] = {}
+_SETS_KEPT = 2
+
+
+def _shared_sets(f, panel, scaled, sequence):
+    """Training and validation windows, computed once per (panel, window settings)."""
+    key = (id(panel), f.lookback_, f.horizon_, f.stride, f.scaler, f.norm, f.season_, sequence,
+           tuple((sp.train, sp.val) for sp in f.splits_))
+    hit = _SETS.get(key)
+    if hit is not None and hit[0] is panel:  # same object, not a new one at a reused id
+        return hit[1]
+    sets = (_training_set(f, scaled, [sp.train for sp in f.splits_], f.stride, sequence),
+            _training_set(f, scaled, [sp.val for sp in f.splits_], 1, sequence))
+    while len(_SETS) >= _SETS_KEPT:
+        _SETS.pop(next(iter(_SETS)))
+    _SETS[key] = (panel, sets)
+    return sets
 
 
 def _training_set(f, scaled, ranges, stride, sequence):
@@ -57,10 +76,14 @@ def _training_set(f, scaled, ranges, stride, sequence):
         seq = [sequence_targets(v[:, 0], lookback=f.lookback_, horizon=f.horizon_,
                                 stride=stride, targets=r) for v, r in zip(scaled, ranges)]
         y = np.concatenate(seq).astype(np.float32)  # (n_windows, lookback, horizon)
-    if f.norm == "window" and len(x):
-        offsets = scaling.window_offsets(x)  # (n_windows, 1)
-        x = scaling.normalize_windows(x, offsets)
-        y = y - (offsets[:, :, None] if sequence else offsets)
+    if f.norm != "series" and len(x):
+        inputs, targets = scaling.window_offsets(x, norm=f.norm, horizon=f.horizon_,
+                                                 season=f.season_)
+        if sequence:
+            targets = scaling.sequence_offsets(x, norm=f.norm, horizon=f.horizon_,
+                                               season=f.season_)
+        x = scaling.normalize_windows(x, inputs)
+        y = y - targets
     return x, y
 
 
@@ -74,13 +97,12 @@ def forecast_at(f, panel, origins: list[np.ndarray]) -> list[np.ndarray]:
     x = np.concatenate(xs).astype(np.float32)  # (n_origins, lookback, n_features)
     if len(x) == 0:
         return [np.empty((0, f.horizon_)) for _ in origins]
-    offsets = scaling.window_offsets(x) if f.norm == "window" else np.zeros((len(x), 1))
-    if f.norm == "window":
-        x = scaling.normalize_windows(x, offsets)
-    out = _predict(f.model_, x)
+    inputs, targets = scaling.window_offsets(x, norm=f.norm, horizon=f.horizon_,
+                                             season=f.season_)
+    out = _predict(f.model_, scaling.normalize_windows(x, inputs))
     if out.ndim == 3:
         out = out[:, -1, :]  # (n_origins, horizon): the last step's forecast
-    out = out + offsets
+    out = out + targets
     result, at = [], 0
     for s, o in zip(panel.series, origins):
         block = out[at:at + len(o)]

@@ -58,7 +58,7 @@ LearningRate = Annotated[float, typer.Option("--learning-rate", help="Adam learn
 Loss = Annotated[str, typer.Option(help="Training loss: mse, mae or huber.")]
 Patience = Annotated[int, typer.Option(help="Early-stopping patience in epochs (0: no early stopping).")]
 Scaler = Annotated[str, typer.Option(help="Per-series scaler fit on training rows: standard, minmax, none.")]
-Norm = Annotated[str, typer.Option(help="series, or window: each window relative to its last value.")]
+Norm = Annotated[str, typer.Option(help="series; window: each window relative to its last value; season: targets relative to the window's seasonal naive forecast.")]
 Levels = Annotated[Optional[list[int]], typer.Option("--level", help="Interval level in percent (repeatable; default 80 and 95).")]
 Backend = Annotated[Optional[str], typer.Option(help="Keras backend: tensorflow or jax.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
@@ -124,7 +124,7 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV file.")],
         horizon: Horizon = None, stride: Stride = 1, test_size: TestSize = None,
         val_size: ValSize = None, gap: Gap = 0, seed: Seed = 0, epochs: Epochs = 100,
         batch_size: BatchSize = 32, learning_rate: LearningRate = 1e-3, loss: Loss = "mse",
-        patience: Patience = 10, scaler: Scaler = "standard", norm: Norm = "series",
+        patience: Patience = 10, scaler: Scaler = "standard", norm: Norm = "season",
         level: Levels = None, backend: Backend = None, json_out: Json = False) -> None:
     """Train MODEL on DATA, score the held-out end, and save a run directory."""
     from forecaster import render
@@ -166,7 +166,7 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
             horizon: Horizon = None, stride: Stride = 1, test_size: TestSize = None,
             val_size: ValSize = None, gap: Gap = 0, seed: Seed = 0, epochs: Epochs = 100,
             batch_size: BatchSize = 32, learning_rate: LearningRate = 1e-3, loss: Loss = "mse",
-            patience: Patience = 10, scaler: Scaler = "standard", norm: Norm = "series",
+            patience: Patience = 10, scaler: Scaler = "standard", norm: Norm = "season",
             level: Levels = None, backend: Backend = None, json_out: Json = False) -> None:
     """Backtest many models on DATA and print a leaderboard."""
     from forecaster import render

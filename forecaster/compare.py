@@ -116,10 +116,14 @@ def fold_panel(panel: Panel, fold: int, folds: int, test_size: int) -> Panel:
 def run_job(panel: Panel, model: str, fold: int, folds: int, test_size: int,
             options: dict) -> dict:
     """Fit ``model`` on fold ``fold`` and score it: a pure function returning a plain record."""
+    return _fold_job(fold_panel(panel, fold, folds, test_size), model, fold, test_size, options)
+
+
+def _fold_job(panel: Panel, model: str, fold: int, test_size: int, options: dict) -> dict:
+    """Fit and score ``model`` on a panel already cut after the fold's test window."""
     record = {"model": model, "fold": fold, "error": None, "forecasts": None}
     try:
-        f = Forecaster(model, **options).fit(fold_panel(panel, fold, folds, test_size),
-                                             test_size=test_size)
+        f = Forecaster(model, **options).fit(panel, test_size=test_size)
     except (ForecasterError, ValueError, RuntimeError) as exc:
         record["error"] = f"{type(exc).__name__}: {exc}"
         return record
@@ -134,9 +138,12 @@ def run_job(panel: Panel, model: str, fold: int, folds: int, test_size: int,
 
 
 def _run_serial(panel, tasks, folds, test_size, options, sizes, jobs, on_job):
+    # One panel object per fold, shared by its models, so their windows are built once.
+    fold_panels = [fold_panel(panel, k, folds, test_size) for k in range(folds)]
     records = []
     for name, k in tasks:
-        records.append(run_job(panel, name, k, folds, test_size, {**options, "params": sizes[name]}))
+        records.append(_fold_job(fold_panels[k], name, k, test_size,
+                                 {**options, "params": sizes[name]}))
         on_job(records[-1], len(tasks))
     return records
 
@@ -155,7 +162,7 @@ def _run_parallel(panel, tasks, folds, test_size, options, sizes, jobs, on_job):
     for record in results:
         records.append(record)
         on_job(record, len(tasks))
-    order = {t: i for i, t in enumerate(tasks)}
+    order = {t: i for i, t in enumerate(tasks)}  # (model, fold) order, whatever finished first
     return sorted(records, key=lambda r: order[(r["model"], r["fold"])])
 
 

@@ -10,9 +10,14 @@ The state round-trips through JSON (:meth:`Scaler.to_dict`), so artifacts need n
 >>> Scaler.from_dict(s.to_dict()) == s
 True
 
-Per-window normalization (``--norm window``) is applied on top of the series scaler:
-each window is shifted so that its last observed target value is 0, and the forecast is
-shifted back (:func:`window_offsets`). This is what keeps trending series in range.
+Per-window normalization is applied on top of the series scaler (:func:`window_offsets`):
+
+- ``window``: each window is shifted so that its last observed target value is 0, and the
+  forecast is shifted back. This keeps trending series in range (NLinear's trick).
+- ``season``: inputs as for ``window``; the targets are taken relative to the window's own
+  seasonal naive forecast (its last ``season`` values repeated), so the network learns the
+  correction to seasonal naive. Falls back to ``window`` when the lookback is shorter
+  than a season.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import numpy as np
 from forecaster.errors import ConfigError
 
 SCALERS: tuple[str, ...] = ("standard", "minmax", "none")
-NORMS: tuple[str, ...] = ("series", "window")
+NORMS: tuple[str, ...] = ("series", "window", "season")
 
 
 @dataclass(frozen=True)
@@ -83,9 +88,47 @@ def state(scalers: list[Scaler]) -> list[dict]:
     return [s.to_dict() for s in scalers]
 
 
-def window_offsets(x: np.ndarray) -> np.ndarray:
-    """Last target value of each window, ``(n_windows, 1)``, for ``--norm window``."""
-    return x[:, -1, :1]  # (n_windows, 1)
+def window_offsets(x: np.ndarray, *, norm: str, horizon: int,
+                   season: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of each window's inputs ``(n_windows, 1)`` and targets ``(n_windows, horizon)``.
+
+    >>> x = np.array([[[1.0], [2.0], [5.0], [7.0]]])      # one window, lookback 4
+    >>> [o.tolist() for o in window_offsets(x, norm="season", horizon=3, season=2)]
+    [[[7.0]], [[5.0, 7.0, 5.0]]]
+    """
+    n, lookback = x.shape[0], x.shape[1]
+    if norm == "series":
+        return np.zeros((n, 1)), np.zeros((n, horizon))
+    last = x[:, -1, :1]  # (n_windows, 1)
+    if norm == "window" or not 1 < season <= lookback:
+        return last, np.repeat(last, horizon, axis=1)
+    steps = lookback - season + np.arange(horizon) % season  # rows of the last season, repeated
+    return last, x[:, steps, 0]  # (n_windows, horizon)
+
+
+def sequence_offsets(x: np.ndarray, *, norm: str, horizon: int,
+                     season: int = 1) -> np.ndarray:
+    """Target offsets of many-to-many training, ``(n_windows, lookback, horizon)``.
+
+    Step ``j`` of a window predicts the ``horizon`` values after it; its offset is what
+    :func:`window_offsets` would give a window ending at ``j``, built only from steps up
+    to ``j``: its own value, or (``season``) its last season repeated once it has one.
+    The last step's offsets equal :func:`window_offsets`'s target offsets.
+
+    >>> x = np.arange(4.0).reshape(1, 4, 1)
+    >>> sequence_offsets(x, norm="season", horizon=2, season=2)[0].tolist()
+    [[0.0, 0.0], [0.0, 1.0], [1.0, 2.0], [2.0, 3.0]]
+    """
+    n, lookback = x.shape[0], x.shape[1]
+    if norm == "series":
+        return np.zeros((n, lookback, horizon))
+    own = np.repeat(x[:, :, :1], horizon, axis=2)  # (n_windows, lookback, horizon): x_j
+    if norm == "window" or not 1 < season <= lookback:
+        return own
+    j, k = np.arange(lookback)[:, None], np.arange(horizon)[None, :]
+    rows = j - season + 1 + k % season  # (lookback, horizon): step j's last season, repeated
+    seasonal = x[:, np.maximum(rows, 0), 0]  # (n_windows, lookback, horizon)
+    return np.where(j >= season - 1, seasonal, own)
 
 
 def normalize_windows(x: np.ndarray, offsets: np.ndarray) -> np.ndarray:

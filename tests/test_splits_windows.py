@@ -95,3 +95,15 @@ def test_scaler_is_fit_on_training_rows_and_round_trips():
     assert m.transform(np.array([[3.0, 10.0]])).tolist() == [[1.0, 0.0]]
     with pytest.raises(ConfigError, match="Unknown scaler 'robust'"):
         scaling.fit("robust", train)
+
+
+@pytest.mark.parametrize("norm", ["window", "season"])
+def test_sequence_offsets_are_causal_and_end_with_the_forecast_offsets(norm):
+    x = np.random.default_rng(0).normal(size=(5, 12, 1))
+    seq = scaling.sequence_offsets(x, norm=norm, horizon=3, season=4)
+    _, targets = scaling.window_offsets(x, norm=norm, horizon=3, season=4)
+    np.testing.assert_array_equal(seq[:, -1, :], targets)
+    changed = x.copy()
+    changed[:, 7:, :] += 100.0  # the future of step 6 must not move step 6's offsets
+    later = scaling.sequence_offsets(changed, norm=norm, horizon=3, season=4)
+    np.testing.assert_array_equal(later[:, :7, :], seq[:, :7, :])
