@@ -89,7 +89,8 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
                 "jobs": jobs, "budget": budget, "horizon": probe.horizon_,
                 "lookback": probe.lookback_, "season": probe.season_,
                 "n_series": len(panel.ids), "levels": list(probe.levels_),
-                "source": panel.source, "seed": options.get("seed", 0)}
+                "source": panel.source, "seed": options.get("seed", 0),
+                "scored_folds": scored_folds(records)}
     frames = [r.pop("forecasts") for r in records if r.get("forecasts") is not None]
     forecasts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return Comparison(board, settings, records, forecasts)
@@ -201,8 +202,25 @@ def _interval_stats(frame: pd.DataFrame, levels) -> dict:
     return out
 
 
+def scored_folds(records: list[dict]) -> list[int]:
+    """Folds that every model completed (models that failed every fold aside).
+
+    Metrics are averaged over these folds only, so that no model is ranked on easier or
+    fewer test windows than another. With no fold in common, every fold counts.
+    """
+    folds = sorted({r["fold"] for r in records})
+    done: dict[str, set[int]] = {}
+    for r in records:
+        if r["error"] is None:
+            done.setdefault(r["model"], set()).add(r["fold"])
+    common = set(folds).intersection(*done.values()) if done else set()
+    return sorted(common) or folds
+
+
 def _leaderboard(records: list[dict], names: list[str], metric: str, levels) -> list[dict]:
-    rows = [_row(name, [r for r in records if r["model"] == name], levels) for name in names]
+    scored = set(scored_folds(records))
+    rows = [_row(name, [r for r in records if r["model"] == name], levels, scored)
+            for name in names]
     reference = next((r[metric] for r in rows if r["model"] == REFERENCE), math.nan)
     for row in rows:
         row["skill"] = 100.0 * (1.0 - row[metric] / reference) if reference else math.nan
@@ -213,9 +231,9 @@ def _leaderboard(records: list[dict], names: list[str], metric: str, levels) -> 
             for rank, row in enumerate(rows, start=1)]
 
 
-def _row(name: str, recs: list[dict], levels) -> dict:
-    ok = [r for r in recs if r["error"] is None]
-    errors = [f"fold {r['fold']}: {r['error']}" for r in recs if r["error"]]
+def _row(name: str, recs: list[dict], levels, scored: set[int]) -> dict:
+    failed = [r for r in recs if r["error"] is not None]
+    ok = [r for r in recs if r["error"] is None and r["fold"] in scored]
     per_series = [m for r in ok for m in r["series_metrics"]]
     scores = metrics.panel_mean(per_series) if per_series else dict.fromkeys(metrics.METRICS, math.nan)
     row = {"model": name, "n_params": ok[-1]["n_params"] if ok else None,
@@ -227,8 +245,18 @@ def _row(name: str, recs: list[dict], levels) -> dict:
     for level in levels:
         row[f"coverage_{level}"] = _mean(r[f"coverage_{level}"] for r in ok)
     row["epochs_run"] = _mean(r["epochs_run"] for r in ok)
-    row["error"] = "; ".join(errors) or None
+    row["folds_scored"] = sorted(r["fold"] for r in ok)
+    row["error"] = _errors(failed)
     return row
+
+
+def _errors(failed: list[dict]) -> str | None:
+    """One line per distinct error, naming the folds it hit."""
+    by_message: dict[str, list[int]] = {}
+    for r in failed:
+        by_message.setdefault(r["error"], []).append(r["fold"])
+    return "; ".join(f"fold {', '.join(map(str, folds))}: {message}"
+                     for message, folds in by_message.items()) or None
 
 
 def _mean(values) -> float:

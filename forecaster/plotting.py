@@ -289,7 +289,7 @@ def plot_loss_curves(histories: dict[str, list[dict]], path) -> Path:
     if _spans_decades(values, 2):
         ax.set_yscale("log")
     many = any(len(folds) > 1 for folds in trained.values())
-    ax.set_title("Training curves" + (" (thick: fold 0, thin: later folds)" if many else ""))
+    ax.set_title("Training curves" + (" (thick: first fold trained, thin: later folds)" if many else ""))
     handles = ax.get_legend_handles_labels()[0]
     handles += [Line2D([], [], color="0.3", label="training"),
                 Line2D([], [], color="0.3", ls="--", label="validation")]

@@ -76,10 +76,22 @@ def leaderboard(doc: dict) -> Table:
                       fmt(row["fit_seconds"], 2), fmt(row["predict_ms"], 2),
                       *(fmt(row[m]) for m in METRIC_COLUMNS), fmt(row["skill"], 1),
                       fmt(row["coverage"], 2), fmt(row["interval_width"], 1))
-    errors = [f"{r['model']}: {r['error']}" for r in doc["leaderboard"] if r.get("error")]
-    if errors:
-        table.caption = "Failed: " + " | ".join(errors)
+    table.caption = _caption(doc)
     return table
+
+
+def _caption(doc: dict) -> str | None:
+    """Which folds were scored, and each distinct failure with the models it hit."""
+    s, lines = doc["settings"], []
+    if len(s["scored_folds"]) < s["folds"]:
+        lines.append(f"Scored on folds {s['scored_folds']} of {s['folds']}: the folds every "
+                     "model completed.")
+    failures: dict[str, list[str]] = {}
+    for row in doc["leaderboard"]:
+        if row.get("error"):
+            failures.setdefault(row["error"], []).append(row["model"])
+    lines += [f"Failed ({', '.join(models)}): {error}" for error, models in failures.items()]
+    return "\n".join(lines) or None
 
 
 def summary_table(report: dict) -> Table:

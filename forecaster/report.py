@@ -27,7 +27,7 @@ def write_report(result: Comparison, panel: Panel, out: str | Path) -> list[Path
     paths[2].write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n")
     result.forecasts.to_csv(paths[3], index=False)
     metric = result.settings["metric"]
-    ranked = [r["model"] for r in result.leaderboard if r.get("error") is None][:TOP_MODELS]
+    ranked = [r["model"] for r in result.leaderboard if r["folds_scored"]][:TOP_MODELS]
     level = result.settings["levels"][0] if result.settings["levels"] else None
     paths.append(plotting.plot_forecasts(_history(panel), result.forecasts, ranked,
                                          out / "forecasts.png", target=panel.target, level=level))

@@ -114,3 +114,14 @@ def test_unknown_metric_is_a_config_error(monthly_csv):
 
     with pytest.raises(ConfigError, match="Unknown --metric 'r2'"):
         compare(read_csv(monthly_csv), models="naive", metric="r2")
+
+
+def test_models_are_ranked_on_the_folds_every_model_completed(monthly_csv):
+    panel = read_csv(monthly_csv)
+    result = compare(panel, models="mlp", folds=3, lookback=40, params={"units": 3}, **TINY)
+    assert result.settings["scored_folds"] == [1, 2]
+    rows = {r["model"]: r for r in result.leaderboard}
+    assert rows["mlp"]["folds_scored"] == rows["naive"]["folds_scored"] == [1, 2]
+    naive_folds = [r for r in result.records if r["model"] == "naive" and r["fold"] in (1, 2)]
+    expected = np.mean([m["mase"] for r in naive_folds for m in r["series_metrics"]])
+    assert rows["naive"]["mase"] == pytest.approx(expected)
