@@ -158,6 +158,7 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
             metric: Annotated[str, typer.Option(help="Ranking metric: mae, rmse, mape, smape, mase.")] = "mase",
             jobs: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
             budget: Annotated[Optional[int], typer.Option(help="Match every neural model's parameter count to N.")] = None,
+            ensemble: Annotated[bool, typer.Option("--ensemble", help="Add the median of the neural models' forecasts as a model.")] = False,
             max_train_size: Annotated[Optional[int], typer.Option("--max-train-size", help="Sliding training window (rows).")] = None,
             out: Annotated[Optional[Path], typer.Option(help="Write leaderboard files, forecasts and plots here.")] = None,
             param: Params = None, target: Target = None, time_col: TimeCol = None,
@@ -178,7 +179,8 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
     progress = render.JobProgress(enabled=not json_out and sys.stderr.isatty())
     try:
         result = run_compare(panel, models=models, folds=folds, test_size=test_size,
-                             metric=metric, jobs=jobs, budget=budget, on_job=progress,
+                             metric=metric, jobs=jobs, budget=budget, ensemble=ensemble,
+                             on_job=progress,
                              max_train_size=max_train_size, **options)
     finally:
         progress.close()

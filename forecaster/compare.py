@@ -53,8 +53,8 @@ def parse_models(text: str | None) -> list[str]:
 
 def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int = 1,
             test_size: int | None = None, metric: str = "mase", jobs: int = 1,
-            budget: int | None = None, on_job: Callable[[dict, int], None] | None = None,
-            **options) -> Comparison:
+            budget: int | None = None, ensemble: bool = False,
+            on_job: Callable[[dict, int], None] | None = None, **options) -> Comparison:
     """Backtest ``models`` on ``folds`` rolling origins and rank them by ``metric``.
 
     Args:
@@ -65,6 +65,7 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
         metric: Ranking metric (lower is better): mae, rmse, mape, smape or mase.
         jobs: Parallel worker processes.
         budget: Size each neural model's width so its parameter count is near this.
+        ensemble: Add an ``ensemble`` row: the median of the neural models' forecasts.
         on_job: Called as ``on_job(record, n_jobs)`` after each (model, fold) job, for progress.
         **options: Any :class:`Forecaster` argument (lookback, horizon, epochs, seed, ...).
 
@@ -84,6 +85,9 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
     run = _run_parallel if jobs > 1 else _run_serial
     records = run(panel, tasks, folds, test_size, options, sizes, jobs,
                   on_job or (lambda record, total: None))
+    if ensemble:
+        records += _ensemble_records(records, panel, folds, probe)
+        names = [*names, "ensemble"]
     board = _leaderboard(records, names, metric, probe.levels_)
     settings = {"models": names, "folds": folds, "test_size": test_size, "metric": metric,
                 "jobs": jobs, "budget": budget, "horizon": probe.horizon_,
@@ -173,6 +177,24 @@ def _isolated_job(panel, model, fold, folds, test_size, options):
 
     training.limit_threads(1)
     return run_job(panel, model, fold, folds, test_size, options)
+
+
+def _ensemble_records(records: list[dict], panel: Panel, folds: int, probe) -> list[dict]:
+    """One ``ensemble`` record per fold: the median of the neural models that completed it."""
+    from forecaster import ensemble
+
+    out = []
+    for k in range(folds):
+        members = [r for r in records if r["fold"] == k and r["error"] is None
+                   and is_neural(r["model"])]
+        if len(members) < 2:
+            out.append({"model": ensemble.NAME, "fold": k, "forecasts": None,
+                        "error": f"ConfigError: fewer than 2 neural models completed fold {k}"})
+            continue
+        record = ensemble.fold_record(members, panel, probe.season_)
+        record.update(_interval_stats(record["forecasts"], probe.levels_))
+        out.append(record)
+    return out
 
 
 def budget_params(names, budget, probe, n_features, params) -> dict[str, dict | None]:

@@ -125,3 +125,16 @@ def test_models_are_ranked_on_the_folds_every_model_completed(monthly_csv):
     naive_folds = [r for r in result.records if r["model"] == "naive" and r["fold"] in (1, 2)]
     expected = np.mean([m["mase"] for r in naive_folds for m in r["series_metrics"]])
     assert rows["naive"]["mase"] == pytest.approx(expected)
+
+
+def test_ensemble_row_is_the_median_of_the_neural_forecasts(monthly_csv):
+    panel = read_csv(monthly_csv)
+    result = compare(panel, models="mlp,gru,wavenet", folds=1, ensemble=True, **TINY)
+    rows = {r["model"]: r for r in result.leaderboard}
+    assert rows["ensemble"]["error"] is None
+    assert rows["ensemble"]["n_params"] == sum(rows[m]["n_params"] for m in ("mlp", "gru", "wavenet"))
+    f = result.forecasts
+    members = f[f["model"].isin(["mlp", "gru", "wavenet"])].groupby("timestamp")["forecast"].median()
+    ours = f[f["model"] == "ensemble"].set_index("timestamp")["forecast"]
+    np.testing.assert_allclose(ours.sort_index(), members.sort_index())
+    assert np.isfinite(rows["ensemble"]["mase"]) and rows["ensemble"]["coverage"] >= 0
