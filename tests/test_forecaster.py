@@ -152,3 +152,23 @@ def test_one_epoch_lowers_the_loss_on_a_sine_wave():
         model.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
         assert model.evaluate(x, y, verbose=0) < before, name
     keras.backend.clear_session()
+
+
+def test_a_nan_loss_stops_training_with_a_clear_error():
+    from forecaster import models, training
+    from forecaster.errors import TrainingError
+
+    x = np.ones((8, 4, 1), dtype="float32")
+    y = np.full((8, 2), np.nan, dtype="float32")
+    model = models.module("mlp").build(models.make_config("mlp", {"units": 2}), lookback=4,
+                                       n_features=1, horizon=2)
+    with pytest.raises(TrainingError, match="lower --learning-rate"):
+        training.train(model, x, y, x[:0], y[:0], training.TrainSettings(epochs=3))
+
+
+def test_max_train_size_gives_a_sliding_training_window(monthly_csv):
+    panel = read_csv(monthly_csv)
+    f = Forecaster("mlp", params={"units": 3}, max_train_size=40, **TINY).fit(panel)
+    assert f.splits_[0].train == (32, 72)
+    train = panel.series[0].values[32:72, 0]
+    assert f.scalers_[0].loc[0] == pytest.approx(train.mean())
