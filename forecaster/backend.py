@@ -15,11 +15,16 @@ BACKENDS: tuple[str, ...] = ("tensorflow", "jax")
 DEFAULT = "tensorflow"
 
 
+def check(name: str | None) -> str | None:
+    """Validate a backend name without importing anything."""
+    if name is not None and name not in BACKENDS:
+        raise ConfigError(f"Unknown backend '{name}'. Use one of: {', '.join(BACKENDS)}.")
+    return name
+
+
 def use(name: str | None = None) -> str:
     """Select backend ``name`` (default: ``$KERAS_BACKEND`` or tensorflow) and return it."""
-    name = name or os.environ.get("KERAS_BACKEND") or DEFAULT
-    if name not in BACKENDS:
-        raise ConfigError(f"Unknown backend '{name}'. Use one of: {', '.join(BACKENDS)}.")
+    name = check(name or os.environ.get("KERAS_BACKEND") or DEFAULT)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ start-up chatter (cuInit, oneDNN)
     if "keras" in sys.modules:
         active = sys.modules["keras"].backend.backend()

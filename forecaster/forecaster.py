@@ -22,7 +22,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from forecaster import baselines, intervals, metrics, scaling, splits
+from forecaster import backend, baselines, intervals, metrics, scaling, splits
 from forecaster.data import Panel, check_length
 from forecaster.errors import ConfigError, DataError, ForecasterError
 from forecaster.models import check_name, is_neural
@@ -114,12 +114,15 @@ class Forecaster:
     def _resolve(self, panel: Panel, test_size: int | None) -> None:
         check_name(self.model)
         scaling.check_kind(self.scaler)
+        backend.check(self.backend)
         if self.norm not in scaling.NORMS:
             raise ConfigError(f"Unknown --norm '{self.norm}'. Use one of: {', '.join(scaling.NORMS)}.")
         self.levels_ = intervals.check_levels(self.levels)
         self.season_ = panel.season
-        self.horizon_ = _positive("horizon", self.horizon or max(panel.season, 1))
-        self.lookback_ = _positive("lookback", self.lookback or 2 * self.horizon_)
+        self.horizon_ = _positive("horizon", max(panel.season, 1) if self.horizon is None
+                                  else self.horizon)
+        self.lookback_ = _positive("lookback", 2 * self.horizon_ if self.lookback is None
+                                   else self.lookback)
         _positive("stride", self.stride)
         self.val_size_ = self.horizon_ if self.val_size is None else self.val_size
         self.test_size_ = self.horizon_ if test_size is None else test_size

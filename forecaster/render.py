@@ -12,8 +12,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 METRIC_COLUMNS = ("mae", "rmse", "mape", "smape", "mase")
 
@@ -53,15 +54,16 @@ def models_table(rows: list[dict]) -> Table:
     return table
 
 
-def fit_report(report: dict) -> Table:
-    title = (f"{report['model']}: {fmt(report['n_params'])} parameters, "
-             f"{report['epochs_run']} epochs, {report['fit_seconds']:.1f} s fit; "
-             f"saved to {report['artifact']}")
-    table = Table("metric", report["model"], "seasonal_naive", title=title)
+def fit_report(report: dict):
+    head = Text(f"{report['model']}: {fmt(report['n_params'])} parameters, "
+                f"{report['epochs_run']} epochs, {report['fit_seconds']:.1f} s fit, "
+                f"test metrics on the last {report['test_size']} steps of "
+                f"{report['n_series']} series; saved to {report['artifact']}")
+    table = Table("metric", report["model"], "seasonal_naive")
     for name in METRIC_COLUMNS:
         table.add_row(name, fmt(report["metrics"].get(name)),
                       fmt(report["seasonal_naive"].get(name)))
-    return table
+    return Group(head, table)
 
 
 def leaderboard(doc: dict) -> Table:

@@ -48,6 +48,17 @@ def test_bad_flag_value_is_a_usage_error(monthly_csv):
     assert result.exit_code == 2 and "Invalid value" in result.output
 
 
+@pytest.mark.parametrize("flags, expected", [
+    (["--backend", "torch"], "Unknown backend 'torch'. Use one of: tensorflow, jax."),
+    (["--norm", "weird"], "Unknown --norm 'weird'. Use one of: series, window, season."),
+    (["--level", "120"], "--level must be between 0 and 100 (percent), got 120."),
+    (["--scaler", "robust"], "Unknown scaler 'robust'. Use one of: standard, minmax, none."),
+    (["--horizon", "0"], "--horizon must be >= 1, got 0."),
+])
+def test_bad_option_values_are_one_line_errors(monthly_csv, flags, expected):
+    assert_user_error(run("fit", monthly_csv, "--model", "naive", *flags), expected)
+
+
 def test_bad_param_lists_valid_keys(monthly_csv):
     assert_user_error(run("fit", monthly_csv, "--model", "lstm", "--param", "size=3"),
                       "Unknown parameter 'size' for model 'lstm'. Valid keys: units, layers, dropout, head.")
