@@ -90,7 +90,7 @@ def _training_set(f, scaled, ranges, stride, sequence):
 def forecast_at(f, panel, origins: list[np.ndarray]) -> list[np.ndarray]:
     """Batched forecasts from every origin of every series, mapped back to data units."""
     xs = []
-    for i, (s, o) in enumerate(zip(panel.series, origins)):
+    for s, o in zip(panel.series, origins):
         scaled = f.scalers_[_index(f, s.id)].transform(s.values)
         view = sliding_window_view(scaled, f.lookback_, axis=0)  # (n - L + 1, f, L)
         xs.append(view[np.asarray(o, dtype=np.int64) - f.lookback_].transpose(0, 2, 1))

@@ -33,8 +33,6 @@ _TRAINING = ("epochs", "batch_size", "learning_rate", "loss", "patience", "clipn
 
 def manifest(f) -> dict:
     """The JSON manifest of a fitted Forecaster."""
-    from forecaster.intervals import Calibration  # noqa: F401  (documents the type)
-
     return {
         "format_version": FORMAT_VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

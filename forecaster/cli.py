@@ -8,7 +8,6 @@ bug and keeps its traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional

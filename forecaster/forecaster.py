@@ -26,7 +26,6 @@ from forecaster import backend, baselines, intervals, metrics, scaling, splits
 from forecaster.data import Panel, check_length
 from forecaster.errors import ConfigError, DataError, ForecasterError
 from forecaster.models import check_name, is_neural
-from forecaster.windows import stack, windows
 
 
 class Forecaster:
