@@ -160,7 +160,9 @@ class Forecaster:
         for i, (series, pred) in enumerate(zip(panel.series, preds)):
             block = {"id": series.id, "timestamp": panel.future_time(i, self.horizon_),
                      "forecast": pred[0]}
-            block.update(self._bounds(pred[0], self._series_index(series.id)))
+            if self.calibration_ is not None:
+                scale = self._scales(series, self._series_index(series.id), ends[i])[0]
+                block.update(self._bounds(pred[0], scale))
             frames.append(pd.DataFrame(block))
         return pd.concat(frames, ignore_index=True)
 
@@ -174,18 +176,24 @@ class Forecaster:
                                  for s, sp in zip(panel.series, self.splits_)]
         preds = self.forecast_at(panel, origins)
         rows = []
-        for s, sp, o, p, scale in zip(panel.series, self.splits_, origins, preds,
-                                      self.interval_scales_):
+        for i, (s, sp, o, p) in enumerate(zip(panel.series, self.splits_, origins, preds)):
             steps = o[:, None] + np.arange(self.horizon_)  # (n_origins, horizon) row numbers
             seen = steps < sp.val[1]
             actual = s.values[np.minimum(steps, len(s.values) - 1), 0]
+            scale = self._scales(s, i, o)[:, None]  # (n_origins, 1)
             rows.append(np.where(seen, (actual - p) / scale, np.nan))
         return intervals.calibrate(np.concatenate(rows), levels=self.levels_)
 
-    def _bounds(self, forecast: np.ndarray, i: int) -> dict[str, np.ndarray]:
+    def _scales(self, series, i: int, origins: np.ndarray) -> np.ndarray:
+        """The local scale of series ``i`` at each origin (see :func:`intervals.local_scale`)."""
+        return intervals.local_scale(series.values[:, 0], origins, season=self.season_,
+                                     window=max(self.lookback_, self.season_ + 1),
+                                     fallback=self.interval_scales_[i])
+
+    def _bounds(self, forecast: np.ndarray, scale: float) -> dict[str, np.ndarray]:
         if self.calibration_ is None:
             return {}
-        return self.calibration_.bounds(forecast, self.interval_scales_[i])
+        return self.calibration_.bounds(forecast, scale)
 
     def _score_test(self, panel: Panel):
         if self.test_size_ == 0:
@@ -203,7 +211,8 @@ class Forecaster:
             rows.append(metrics.score(y, f, insample=s.values[:sp.test[0], 0], season=self.season_))
             block = {"id": s.id, "timestamp": s.time[sp.test[0]:sp.test[1]],
                      "step": np.arange(len(f)) % self.horizon_ + 1, "y": y, "forecast": f}
-            bounds = [self._bounds(row, i) for row in p]
+            scales = self._scales(s, i, origins[i]) if self.calibration_ else []
+            bounds = [self._bounds(row, scale) for row, scale in zip(p, scales)]
             for key in (bounds[0] if bounds else {}):
                 block[key] = np.concatenate([b[key] for b in bounds])[: len(f)]
             frames.append(pd.DataFrame(block))
@@ -258,7 +267,7 @@ def _length_reason(f: Forecaster, first: int, neural: bool) -> str:
 
 
 def _interval_scale(train: np.ndarray, season: int) -> float:
-    """Per-series unit for pooling residuals: MASE's in-sample scale, else std, else 1."""
+    """A series' fallback interval unit: MASE's in-sample scale, else std, else 1."""
     scale = metrics.mase_scale(train, season)
     if not np.isfinite(scale) or scale == 0:
         scale = float(np.std(train)) if len(train) else 1.0

@@ -2,10 +2,13 @@
 
 Residuals come from forecasts made at origins inside the validation part: data the
 model was not fit on (calibrating on training residuals gives over-confident
-intervals). Each residual is divided by its series' scale so that one panel pools its
-series; the interval for step ``k`` at level ``L`` is ``forecast +- q_k * scale`` where
-``q_k`` is the finite-sample conformal quantile: the ``ceil((n + 1) * L / 100)``-th
-smallest of the ``n`` absolute scaled residuals of step ``k``.
+intervals). Each residual is divided by a local scale measured just before its origin
+(:func:`local_scale`: the mean absolute seasonal difference of the recent window), a
+normalized conformal score. One panel thus pools its series, and the intervals widen
+where a series' swings grow (multiplicative seasonality). The interval for step ``k`` at
+level ``L`` is ``forecast +- q_k * scale`` where ``q_k`` is the finite-sample conformal
+quantile: the ``ceil((n + 1) * L / 100)``-th smallest of the ``n`` absolute scaled
+residuals of step ``k``, and ``scale`` is the local scale at the forecast's origin.
 
 A step needs at least ``ceil(100 / (100 - L)) - 1`` residuals for level ``L`` (4 for 80%,
 19 for 95%). When it has fewer, residuals of neighbouring steps are pooled in, nearest
@@ -57,6 +60,29 @@ class Calibration:
             out[f"lower_{level}"] = forecast - width
             out[f"upper_{level}"] = forecast + width
         return out
+
+
+def local_scale(y: np.ndarray, origins: np.ndarray, *, season: int, window: int,
+                fallback: float) -> np.ndarray:
+    """Mean absolute lag-``season`` difference over the ``window`` rows before each origin.
+
+    Uses lag 1 when the series is not longer than a season, and ``fallback`` where the
+    window holds no difference or only zero ones.
+
+    >>> y = np.array([1.0, 2.0, 4.0, 7.0, 11.0])
+    >>> local_scale(y, np.array([3, 5]), season=1, window=2, fallback=9.0).tolist()
+    [1.5, 3.5]
+    """
+    y = np.asarray(y, dtype=float)
+    m = season if 1 < season < len(y) else 1
+    diffs = np.abs(y[m:] - y[:-m])  # diffs[j] = |y[j + m] - y[j]|
+    total = np.concatenate([[0.0], np.cumsum(diffs)])
+    origins = np.asarray(origins, dtype=np.int64)
+    start = np.maximum(m, origins - window)  # rows r in [start, t) contribute diffs[r - m]
+    count = origins - start
+    safe = np.maximum(count, 1)
+    mean = (total[np.clip(origins - m, 0, len(diffs))] - total[np.clip(start - m, 0, len(diffs))]) / safe
+    return np.where((count > 0) & (mean > 0), mean, fallback)
 
 
 def check_levels(levels) -> tuple[int, ...]:

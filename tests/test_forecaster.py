@@ -172,3 +172,24 @@ def test_max_train_size_gives_a_sliding_training_window(monthly_csv):
     assert f.splits_[0].train == (32, 72)
     train = panel.series[0].values[32:72, 0]
     assert f.scalers_[0].loc[0] == pytest.approx(train.mean())
+
+
+def test_without_validation_rows_there_are_no_intervals_but_forecasts_work(monthly_csv):
+    panel = read_csv(monthly_csv)
+    f = Forecaster("seasonal_naive", val_size=0).fit(panel)
+    assert f.calibration_ is None
+    assert list(f.predict(panel).columns) == ["id", "timestamp", "forecast"]
+
+
+def test_intervals_widen_with_the_local_scale_of_the_series(tmp_path):
+    # the seasonal swing grows exponentially: late windows must get wider intervals
+    t = np.arange(240)
+    y = 100 + np.exp(t / 80) * 10 * np.sin(2 * np.pi * t / 12)
+    df = pd.DataFrame({"date": pd.date_range("2000-01", periods=240, freq="MS"), "y": y})
+    from forecaster import from_frame
+
+    panel = from_frame(df)
+    f = Forecaster("seasonal_naive", val_size=48).fit(panel)
+    early = f._scales(panel.series[0], 0, np.array([48]))[0]
+    late = f._scales(panel.series[0], 0, np.array([240]))[0]
+    assert late > 5 * early
