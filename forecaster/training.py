@@ -90,7 +90,7 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
     has_val = len(x_val) > 0
     monitor = "val_loss" if has_val else "loss"
     timer = _EpochTimer()
-    callbacks = [keras.callbacks.TerminateOnNaN(), timer.callback()]
+    callbacks = [timer.callback()]
     if settings.patience > 0:  # 0 = train every epoch and keep the last weights
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor=monitor, patience=settings.patience, restore_best_weights=True))
@@ -120,7 +120,12 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
 
 
 class _EpochTimer:
-    """Wall seconds of every epoch (training and validation), for speed benchmarks."""
+    """Wall seconds of every epoch, and a stop at the first epoch whose loss is not finite.
+
+    Checked per epoch, not per batch: reading the loss after every batch (as Keras's
+    TerminateOnNaN does) forces a host-device sync each step, which stalls JAX's
+    asynchronous dispatch.
+    """
 
     def __init__(self) -> None:
         self.seconds: list[float] = []
@@ -136,6 +141,8 @@ class _EpochTimer:
 
             def on_epoch_end(self, epoch, logs=None):
                 timer.seconds.append(time.perf_counter() - self.start)
+                if not math.isfinite(float((logs or {}).get("loss", 0.0))):
+                    self.model.stop_training = True
 
         return EpochTimer()
 
