@@ -172,10 +172,10 @@ def _run_parallel(panel, tasks, folds, test_size, options, sizes, jobs, on_job):
 
 
 def _isolated_job(panel, model, fold, folds, test_size, options):
-    """A job in a worker process, TensorFlow limited to one thread so cores are not oversubscribed."""
+    """A job in a worker process, the backend limited to one thread so cores are not oversubscribed."""
     from forecaster import training
 
-    training.limit_threads(1)
+    training.limit_threads(1, options.get("backend"))
     return run_job(panel, model, fold, folds, test_size, options)
 
 

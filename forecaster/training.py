@@ -9,6 +9,8 @@ runs, and a rich progress bar on stderr.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -172,13 +174,18 @@ def _progress_callback(epochs: int):
     return RichProgress()
 
 
-def limit_threads(n: int) -> None:
-    """Limit the backend's CPU threads (TensorFlow: intra- and inter-op pools).
+def limit_threads(n: int, backend_name: str | None = None) -> None:
+    """Limit the CPU threads of the backend ``backend_name`` (default: the default one).
 
-    Must run before TensorFlow executes its first op; later calls are ignored, because
-    TensorFlow fixes its thread pools at start-up.
+    TensorFlow: intra- and inter-op pools, which must be set before its first op (later
+    calls are ignored). JAX: XLA's CPU thread flags, which must be set before JAX is
+    imported, so call this first thing in a fresh process.
     """
-    backend.use()
+    name = backend.check(backend_name) or os.environ.get("KERAS_BACKEND") or backend.DEFAULT
+    if name == "jax" and n == 1 and "jax" not in sys.modules:
+        os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                           "intra_op_parallelism_threads=1")
+    backend.use(name)
     import keras
 
     if keras.backend.backend() != "tensorflow":

@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+from forecaster.backend import DEFAULT  # noqa: E402  (imports nothing heavy)
+
+# Test files import keras directly; without this Keras would pick its own default backend.
+os.environ.setdefault("KERAS_BACKEND", DEFAULT)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from forecaster import Forecaster, read_csv
-from forecaster.backend import BACKENDS
+from forecaster.backend import BACKENDS, DEFAULT
 from tests.conftest import REPO
 
 
@@ -20,7 +20,7 @@ def _installed(backend: str) -> bool:
     return importlib.util.find_spec(backend) is not None
 
 
-OTHERS = [b for b in BACKENDS if b != os.environ.get("KERAS_BACKEND", "tensorflow")]
+OTHERS = [b for b in BACKENDS if b != os.environ.get("KERAS_BACKEND", DEFAULT)]
 
 
 @pytest.mark.parametrize("backend", OTHERS)

@@ -96,7 +96,9 @@ def test_manifest_is_the_leakage_record(monthly_csv, tmp_path):
     panel = read_csv(monthly_csv)
     tiny("mlp").fit(panel).save(tmp_path / "run")
     m = json.loads((tmp_path / "run" / "manifest.json").read_text())
-    assert m["format_version"] == 1 and m["backend"] == "tensorflow"
+    import keras
+
+    assert m["format_version"] == 1 and m["backend"] == keras.backend.backend()
     assert m["splits"] == [{"train": [0, 72], "val": [72, 84], "test": [84, 96]}]
     assert m["settings"]["lookback"] == 24 and m["model"]["config"] == {"units": 4, "layers": 1,
                                                                         "dropout": 0.0}
