@@ -76,7 +76,8 @@ def test_conformal_intervals_cover_close_to_nominal_on_iid_noise():
 @pytest.mark.parametrize("budget", [4000])
 def test_budget_matches_parameter_counts_within_ten_percent(monthly_csv, budget):
     panel = read_csv(monthly_csv)
-    result = compare(panel, models="mlp,lstm,jordan,wavenet", budget=budget, epochs=1)
+    # mlp: count quadratic in units; wavenet: two widths (filters, skip_filters)
+    result = compare(panel, models="mlp,wavenet", budget=budget, epochs=1)
     for row in result.leaderboard:
         if row["n_params"]:
             assert abs(row["n_params"] - budget) <= 0.1 * budget, row
@@ -138,3 +139,11 @@ def test_ensemble_row_is_the_median_of_the_neural_forecasts(monthly_csv):
     ours = f[f["model"] == "ensemble"].set_index("timestamp")["forecast"]
     np.testing.assert_allclose(ours.sort_index(), members.sort_index())
     assert np.isfinite(rows["ensemble"]["mase"]) and rows["ensemble"]["coverage"] >= 0
+
+
+def test_budget_widths_for_the_recurrent_models():
+    from forecaster.budget import count, size_for_budget
+
+    for name in ("lstm", "jordan"):
+        params = size_for_budget(name, 3000, lookback=24, n_features=1, horizon=12)
+        assert abs(count(name, params, lookback=24, n_features=1, horizon=12) - 3000) <= 300
