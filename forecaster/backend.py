@@ -6,6 +6,7 @@ TensorFlow's C++ start-up logs) and refuses a switch after Keras is loaded.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
@@ -67,6 +68,10 @@ def _quiet_import() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
+        if importlib.util.find_spec("tensorflow") is not None:
+            # Keras imports TensorFlow for its data adapters even on JAX; take its
+            # start-up chatter here rather than in the middle of a fit.
+            import tensorflow  # noqa: F401
         import keras
 
         keras.ops.convert_to_tensor([0.0])
