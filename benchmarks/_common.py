@@ -25,7 +25,8 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 PYTHON = sys.executable
 LIBRARIES = ("forecaster-nn", "numpy", "pandas", "keras", "tensorflow", "jax", "jaxlib")
-QUIET_LOAD = 0.7  # 1-minute load average below which a speed measurement may start
+QUIET_LOAD = 0.7  # 1-minute load average below which a speed suite may start
+QUIET_BUSY = 0.10  # fraction of both cores busy below which the next measurement may start
 
 
 def data_dir() -> Path:
@@ -87,6 +88,34 @@ def wait_until_quiet(max_wait: float = 600.0, threshold: float = QUIET_LOAD) -> 
         now = load_average()
     return {"before_wait": first, "at_start": now, "waited_s": round(time.monotonic() - start, 1),
             "quiet": now[0] < threshold}
+
+
+def cpu_busy(seconds: float = 3.0) -> float:
+    """Fraction of all cores' time spent busy (not idle/iowait) over the next ``seconds``."""
+    def snap() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        return fields[3] + fields[4], sum(fields[:8])  # idle + iowait, total
+
+    idle0, total0 = snap()
+    time.sleep(seconds)
+    idle1, total1 = snap()
+    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+
+
+def wait_until_idle(max_wait: float = 600.0, threshold: float = QUIET_BUSY) -> dict:
+    """Between measurements: wait until the CPUs are idle (busy < ``threshold`` over 3 s).
+
+    The 1-minute load average still counts the previous measurement for a minute or
+    more, so it cannot tell whether anything else is running; the busy fraction can.
+    """
+    start = time.monotonic()
+    busy = cpu_busy()
+    while busy >= threshold and time.monotonic() - start < max_wait:
+        print(f"  CPU {100 * busy:.0f}% busy: waiting", file=sys.stderr)
+        time.sleep(10)
+        busy = cpu_busy()
+    return {"cpu_busy": round(busy, 3), "load": load_average(),
+            "waited_s": round(time.monotonic() - start, 1), "quiet": busy < threshold}
 
 
 def peak_rss_mib() -> float:
@@ -156,6 +185,8 @@ def table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
         cells = []
         for key, _, fmt in columns:
             val = row.get(key)
+            if isinstance(val, bool):
+                val = "yes" if val else "no"
             cells.append("" if val is None else (format(val, fmt) if fmt else str(val)))
         body.append("| " + " | ".join(cells) + " |")
     return "\n".join([head, rule, *body])

@@ -202,7 +202,7 @@ def _final(label: str, config: dict, val: dict | None, panel, quick: bool) -> di
     print(f"  {label}: test OWA {res['owa']:.4f} (validation {val['owa'] if val else 'n/a'}), "
           f"{res['wall_s']} s", flush=True)
     return {"model": label, "kind": "neural", "config": run, **res,
-            "validation_owa": val["owa"] if val else None}
+            "validation_owa": val["owa"] if val and not quick else None}
 
 
 def main() -> None:

@@ -76,8 +76,10 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict:
 
 def speed(seconds: list[float], n_windows: int) -> dict:
     """Median seconds of epochs 2..N (the first one traces/compiles) and windows per second."""
-    median = statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
+    timed = seconds[1:] if len(seconds) > 1 else seconds
+    median = statistics.median(timed)
     return {"epoch_seconds": [round(s, 3) for s in seconds], "s_per_epoch": median,
+            "spread_pct": 100 * (max(timed) - min(timed)) / median,
             "windows_per_s": n_windows / median, "n_windows": int(n_windows)}
 
 
