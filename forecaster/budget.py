@@ -4,10 +4,15 @@ Comparing an MLP of 10,000 weights with an LSTM of 800 says little about archite
 ``--budget N`` gives every neural model (about) the same number of parameters by
 choosing its width (``units``, or ``filters`` for wavenet) so that Keras's
 ``count_params()`` is as close as possible to ``N``.
+
+Counting builds the real model, so the count is Keras's own, but without initializing
+its weights: on JAX each initializer compiles a small XLA program per shape (about a
+second per build), while a count only needs the variables' shapes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
@@ -34,9 +39,30 @@ def count(name: str, params: dict, *, lookback: int, n_features: int, horizon: i
 def _count(name: str, params: tuple, lookback: int, n_features: int, horizon: int) -> int:
     backend.use()
     config = models.make_config(name, dict(params))
-    model = models.module(name).build(config, lookback=lookback, n_features=n_features,
-                                      horizon=horizon)
-    return int(model.count_params())
+    with _uninitialized():
+        model = models.module(name).build(config, lookback=lookback, n_features=n_features,
+                                          horizon=horizon)
+        return int(model.count_params())
+
+
+@contextlib.contextmanager
+def _uninitialized():
+    """Create Keras variables with their shapes only; never initialize them.
+
+    Inside a ``keras.StatelessScope`` variables defer their initializer and are queued
+    for initialization when an eager scope is next entered. The queue is restored on
+    exit, so the throwaway model's variables are never initialized by anyone.
+    """
+    import keras
+    from keras.src.backend.common import global_state
+
+    key = "uninitialized_variables"
+    queued = list(global_state.get_global_attribute(key, []) or [])
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        global_state.set_global_attribute(key, queued)
 
 
 def size_for_budget(name: str, budget: int, *, lookback: int, n_features: int, horizon: int,

@@ -147,3 +147,19 @@ def test_budget_widths_for_the_recurrent_models():
     for name in ("lstm", "jordan"):
         params = size_for_budget(name, 3000, lookback=24, n_features=1, horizon=12)
         assert abs(count(name, params, lookback=24, n_features=1, horizon=12) - 3000) <= 300
+
+
+@pytest.mark.parametrize("name", ["mlp", "lstm", "jordan", "wavenet"])
+def test_budget_counts_equal_a_real_build_and_leave_no_uninitialized_weights(name):
+    """Counting skips weight initialization, yet must give the built model's own count."""
+    from keras.src.backend.common import global_state
+
+    from forecaster import backend, models
+    from forecaster.budget import count
+
+    backend.use()
+    params = {"filters" if name == "wavenet" else "units": 7}
+    built = models.module(name).build(models.make_config(name, params), lookback=24,
+                                      n_features=1, horizon=12)
+    assert count(name, params, lookback=24, n_features=1, horizon=12) == built.count_params()
+    assert not global_state.get_global_attribute("uninitialized_variables", [])
