@@ -21,7 +21,8 @@ def settings_of(f) -> training.TrainSettings:
     """The training settings of a Forecaster as a frozen dataclass."""
     return training.TrainSettings(epochs=f.epochs, batch_size=f.batch_size,
                                   learning_rate=f.learning_rate, loss=f.loss,
-                                  patience=f.patience, clipnorm=f.clipnorm, seed=f.seed)
+                                  patience=f.patience, clipnorm=f.clipnorm, seed=f.seed,
+                                  lr_patience=f.lr_patience)
 
 
 def fit(f, panel) -> None:

@@ -28,7 +28,8 @@ MANIFEST = "manifest.json"
 MODEL_FILE = "model.keras"
 _SETTINGS = ("lookback_", "horizon_", "stride", "val_size_", "test_size_", "gap",
              "max_train_size", "scaler", "norm", "levels_", "season_")
-_TRAINING = ("epochs", "batch_size", "learning_rate", "loss", "patience", "clipnorm", "seed")
+_TRAINING = ("epochs", "batch_size", "learning_rate", "loss", "patience", "clipnorm", "seed",
+             "lr_patience")
 
 
 def manifest(f) -> dict:

@@ -56,6 +56,7 @@ BatchSize = Annotated[int, typer.Option("--batch-size", help="Windows per gradie
 LearningRate = Annotated[float, typer.Option("--learning-rate", help="Adam learning rate.")]
 Loss = Annotated[str, typer.Option(help="Training loss: mse, mae or huber.")]
 Patience = Annotated[int, typer.Option(help="Early-stopping patience in epochs (0: no early stopping).")]
+LrPatience = Annotated[int, typer.Option("--lr-patience", help="Halve the learning rate after this many epochs without a better validation loss (0: constant rate).")]
 Scaler = Annotated[str, typer.Option(help="Per-series scaler fit on training rows: standard, minmax, none.")]
 Norm = Annotated[str, typer.Option(help="series; window: each window relative to its last value; season: targets relative to the window's seasonal naive forecast.")]
 Levels = Annotated[Optional[list[int]], typer.Option("--level", help="Interval level in percent (repeatable; default 80 and 95).")]
@@ -94,10 +95,11 @@ def _params(items: list[str] | None) -> dict[str, str] | None:
 
 
 def _options(lookback, horizon, stride, val_size, gap, seed, epochs, batch_size,
-             learning_rate, loss, patience, scaler, norm, levels, backend, params) -> dict:
+             learning_rate, loss, patience, lr_patience, scaler, norm, levels, backend,
+             params) -> dict:
     return dict(lookback=lookback, horizon=horizon, stride=stride, val_size=val_size, gap=gap,
                 seed=seed, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                loss=loss, patience=patience, scaler=scaler, norm=norm,
+                loss=loss, patience=patience, lr_patience=lr_patience, scaler=scaler, norm=norm,
                 levels=tuple(levels) if levels else (80, 95), backend=backend,
                 params=_params(params))
 
@@ -123,7 +125,8 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV file.")],
         horizon: Horizon = None, stride: Stride = 1, test_size: TestSize = None,
         val_size: ValSize = None, gap: Gap = 0, seed: Seed = 0, epochs: Epochs = 100,
         batch_size: BatchSize = 32, learning_rate: LearningRate = 1e-3, loss: Loss = "mse",
-        patience: Patience = 10, scaler: Scaler = "standard", norm: Norm = "season",
+        patience: Patience = 10, lr_patience: LrPatience = 0,
+        scaler: Scaler = "standard", norm: Norm = "season",
         level: Levels = None, backend: Backend = None, json_out: Json = False) -> None:
     """Train MODEL on DATA, score the held-out end, and save a run directory."""
     from forecaster import render
@@ -131,7 +134,8 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV file.")],
 
     panel = _read(data, target, time_col, id_col, covariates, freq, season, fill)
     options = _options(lookback, horizon, stride, val_size, gap, seed, epochs, batch_size,
-                       learning_rate, loss, patience, scaler, norm, level, backend, param)
+                       learning_rate, loss, patience, lr_patience, scaler, norm, level,
+                       backend, param)
     report = fit_and_save(panel, model, out or Path("runs") / model, test_size=test_size,
                           progress=not json_out and sys.stderr.isatty(), **options)
     render.emit(report, json_out, render.fit_report)
@@ -166,7 +170,8 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
             horizon: Horizon = None, stride: Stride = 1, test_size: TestSize = None,
             val_size: ValSize = None, gap: Gap = 0, seed: Seed = 0, epochs: Epochs = 100,
             batch_size: BatchSize = 32, learning_rate: LearningRate = 1e-3, loss: Loss = "mse",
-            patience: Patience = 10, scaler: Scaler = "standard", norm: Norm = "season",
+            patience: Patience = 10, lr_patience: LrPatience = 0,
+            scaler: Scaler = "standard", norm: Norm = "season",
             level: Levels = None, backend: Backend = None, json_out: Json = False) -> None:
     """Backtest many models on DATA and print a leaderboard."""
     from forecaster import render
@@ -174,7 +179,8 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
 
     panel = _read(data, target, time_col, id_col, covariates, freq, season, fill)
     options = _options(lookback, horizon, stride, val_size, gap, seed, epochs, batch_size,
-                       learning_rate, loss, patience, scaler, norm, level, backend, param)
+                       learning_rate, loss, patience, lr_patience, scaler, norm, level,
+                       backend, param)
     progress = render.JobProgress(enabled=not json_out and sys.stderr.isatty())
     try:
         result = run_compare(panel, models=models, folds=folds, test_size=test_size,

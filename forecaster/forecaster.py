@@ -46,6 +46,8 @@ class Forecaster:
         levels: Prediction-interval levels in percent.
         epochs, batch_size, learning_rate, loss, patience, clipnorm: Training settings
             (``patience=0`` trains every epoch and keeps the last weights).
+        lr_patience: Halve the learning rate after this many epochs without a better
+            validation loss, down to a thousandth of it (0: a constant rate).
         seed: Seed for weights, shuffling and dropout: same data + flags + seed = same metrics.
         backend: Keras backend (``tensorflow`` or ``jax``).
         progress: Draw a progress bar on stderr while training.
@@ -58,7 +60,8 @@ class Forecaster:
                  levels: tuple[int, ...] = intervals.DEFAULT_LEVELS, epochs: int = 100,
                  batch_size: int = 32, learning_rate: float = 1e-3, loss: str = "mse",
                  patience: int = 10, clipnorm: float | None = 1.0, seed: int = 0,
-                 backend: str | None = None, progress: bool = False) -> None:
+                 lr_patience: int = 0, backend: str | None = None,
+                 progress: bool = False) -> None:
         self.model = model
         self.params = params
         self.lookback = lookback
@@ -77,6 +80,7 @@ class Forecaster:
         self.patience = patience
         self.clipnorm = clipnorm
         self.seed = seed
+        self.lr_patience = lr_patience
         self.backend = backend
         self.progress = progress
 

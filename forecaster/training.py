@@ -20,6 +20,8 @@ from forecaster import backend
 from forecaster.errors import ConfigError, TrainingError
 
 LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
+LR_FACTOR = 0.5  # --lr-patience: the learning rate is halved on each plateau ...
+MIN_LR_RATIO = 1e-3  # ... down to a thousandth of --learning-rate
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class TrainSettings:
     patience: int = 10
     clipnorm: float | None = 1.0
     seed: int = 0
+    lr_patience: int = 0
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -44,6 +47,8 @@ class TrainSettings:
             raise ConfigError(f"--learning-rate must be > 0, got {self.learning_rate}.")
         if self.patience < 0:
             raise ConfigError(f"--patience must be >= 0, got {self.patience}.")
+        if self.lr_patience < 0:
+            raise ConfigError(f"--lr-patience must be >= 0, got {self.lr_patience}.")
 
 
 def seed_everything(seed: int) -> None:
@@ -76,7 +81,7 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
         model: An uncompiled Keras model from a registry ``build``.
         x, y: Training windows ``(n, lookback, n_features)`` and targets.
         x_val, y_val: Validation windows (may be empty: then training loss is monitored).
-        settings: Optimiser, loss, epochs, patience, seed.
+        settings: Optimiser, loss, epochs, patience, learning-rate schedule, seed.
         progress: Show a progress bar on stderr.
 
     Returns:
@@ -96,6 +101,10 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
     if settings.patience > 0:  # 0 = train every epoch and keep the last weights
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor=monitor, patience=settings.patience, restore_best_weights=True))
+    if settings.lr_patience > 0:  # halve the rate when the monitored loss stalls
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, factor=LR_FACTOR, patience=settings.lr_patience,
+            min_lr=settings.learning_rate * MIN_LR_RATIO))
     if progress:
         callbacks.append(_progress_callback(settings.epochs))
     start = time.perf_counter()
@@ -114,6 +123,8 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
     return {
         "loss": losses,
         "val_loss": [float(v) for v in hist.history.get("val_loss", [])],
+        **({"learning_rates": [float(v) for v in hist.history["learning_rate"]]}
+           if settings.lr_patience > 0 and "learning_rate" in hist.history else {}),
         "epochs_run": len(losses),
         "best_epoch": int(np.nanargmin(watched)) + 1 if settings.patience > 0 else len(losses),
         "fit_seconds": seconds,

@@ -195,3 +195,40 @@ def test_intervals_widen_with_the_local_scale_of_the_series(tmp_path):
     early = f._scales(panel.series[0], 0, np.array([48]))[0]
     late = f._scales(panel.series[0], 0, np.array([240]))[0]
     assert late > 5 * early
+
+
+def test_lr_patience_halves_the_rate_when_the_validation_loss_stalls():
+    """Validation targets that are pure noise cannot improve for long: the rate must drop,
+    by halves, never below a thousandth of the starting rate; 0 keeps it constant."""
+    from forecaster import models, training
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 6, 1)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
+    xv, yv = rng.normal(size=(32, 6, 1)).astype("float32"), rng.normal(size=(32, 2)).astype("float32")
+
+    def run(lr_patience: int) -> dict:
+        training.seed_everything(0)
+        model = models.module("mlp").build(models.make_config("mlp", {"units": 8}), lookback=6,
+                                           n_features=1, horizon=2)
+        settings = training.TrainSettings(epochs=12, batch_size=16, learning_rate=1e-2,
+                                          patience=0, lr_patience=lr_patience)
+        return training.train(model, x, y, xv, yv, settings)
+
+    rates = run(1)["learning_rates"]
+    assert len(rates) == 12 and rates[0] == pytest.approx(1e-2)
+    assert min(rates) >= 1e-2 * training.MIN_LR_RATIO * 0.999
+    floor = 1e-2 * training.MIN_LR_RATIO
+    for a, b in zip(rates, rates[1:]):  # unchanged, halved, or clipped at the floor
+        assert b == pytest.approx(a) or b == pytest.approx(a / 2) or b == pytest.approx(floor)
+    assert sum(b < a for a, b in zip(rates, rates[1:])) >= 2
+    assert "learning_rates" not in run(0)
+
+
+def test_lr_patience_is_recorded_in_the_artifact(monthly_csv, tmp_path):
+    f = tiny("mlp", lr_patience=1).fit(read_csv(monthly_csv))
+    f.save(tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["training"]["lr_patience"] == 1
+    assert Forecaster.load(tmp_path / "run").lr_patience == 1
+    with pytest.raises(ForecasterError, match="--lr-patience must be >= 0"):
+        tiny("mlp", lr_patience=-1).fit(read_csv(monthly_csv))
