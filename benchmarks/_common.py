@@ -20,6 +20,10 @@ import time
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -66,6 +70,36 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
+
+
+def package_digest() -> str:
+    """SHA-256 (first 12 hex digits) of forecaster's source files: which code was measured.
+
+    The package changes between commits and even between suites; this pins the exact
+    sources a result came from without asking git.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "forecaster").rglob("*.py")):
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def median_forecast(preds: list) -> np.ndarray:
+    """Median of several fits' forecast arrays (same shape) via ``forecaster.ensemble.median``,
+    the documented function behind ``compare --ensemble``; rows stand in for series ids."""
+    import numpy as np
+    import pandas as pd
+    from forecaster.ensemble import median
+
+    first = np.asarray(preds[0])
+    if len(preds) == 1:
+        return first
+    rows, steps = np.indices(first.shape)
+    frames = [pd.DataFrame({"id": rows.ravel(), "timestamp": steps.ravel(),
+                            "forecast": np.asarray(p, dtype=float).ravel()}) for p in preds]
+    return median(frames)["forecast"].to_numpy().reshape(first.shape)
 
 
 def load_average() -> list[float]:
@@ -147,7 +181,8 @@ def write_report(suite: str, *, quick: bool, wall_s: float, settings: dict, resu
     out = results_dir(quick)
     meta = {"suite": suite, "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
             "command": command(), "invoked_by": os.environ.get("FORECASTER_BENCH_RUN"),
-            "quick": quick, "wall_s": round(wall_s, 1), "machine": machine(), "versions": versions()}
+            "quick": quick, "wall_s": round(wall_s, 1), "machine": machine(), "versions": versions(),
+            "forecaster_sources_sha256": package_digest()}
     doc = {**meta, "settings": settings, "results": results}
     (out / f"{suite}.json").write_text(json.dumps(doc, indent=2, default=_plain) + "\n")
     (out / f"{suite}.md").write_text(_header(meta, settings) + markdown.rstrip() + "\n")
@@ -161,7 +196,7 @@ def _header(meta: dict, settings: dict) -> str:
              f"- date (UTC): {meta['date_utc']}",
              f"- machine: {m['cpu_count']} cores, {m['cpu_model']}, {m['memory_gib']} GiB, "
              f"{m['platform']}, Python {m['python']}",
-             f"- versions: {libs}",
+             f"- versions: {libs}; forecaster sources sha256 {meta['forecaster_sources_sha256']}",
              f"- command: `{meta['command']}`"
              + (f" (from `{meta['invoked_by']}`)" if meta["invoked_by"] else ""),
              f"- wall time: {meta['wall_s']:.1f} s",

@@ -13,12 +13,18 @@ Tuning never looks at the official test: ``--tune`` fits on the panel *without* 
 values, with its last 48 training points as a pseudo-test, and appends every trial to
 ``results/m4_hourly_tuning.jsonl``. The full run then uses, per model, the setting with
 the lowest validation OWA in that log. An entry with several ``seeds`` is an ensemble:
-the mean of the forecasts of that many fits differing only in their seed; an entry with
-``members`` (a list of settings) is the mean of those members' forecasts. A ``season``
+the median (``forecaster.ensemble.median``, the function behind ``compare --ensemble``)
+of the forecasts of that many fits differing only in their seed; an entry with
+``members`` (a list of settings, each may name its own ``model``) is the median of
+those members' forecasts. A ``season``
 key sets the period the model is given (``seasonal_naive``, ``norm="season"``; e.g. 168
 for the weekly cycle); sMAPE/MASE are always scored with MASE's m = 24.
 
-    python benchmarks/m4_hourly.py [--quick]
+    python benchmarks/m4_hourly.py [--quick] [--backend tensorflow]
+
+``--backend`` runs the same chosen settings on another Keras backend and writes
+``results/m4_hourly_<backend>.*`` (the engine comparison); without it the default backend
+writes ``results/m4_hourly.*``.
     python benchmarks/m4_hourly.py --tune '{"model": "mlp", "lookback": 168, ...}' ...
 """
 
@@ -27,6 +33,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 import time
 
 import numpy as np
@@ -105,21 +112,23 @@ def _fit_forecast(fit: dict, panel):
 
 
 def evaluate(config: dict, panel) -> dict:
-    """Fit every member of ``config``; score the mean of their forecasts on the last 48 points."""
+    """Fit every member of ``config``; score the median of their forecasts on the last 48 points."""
     from forecaster import metrics
 
     start = time.perf_counter()
     fits, preds = zip(*(fit_forecast(m, panel) for m in members(config)))
-    pred = np.mean(preds, axis=0)  # (n_series, 48)
+    pred = _common.median_forecast(preds)  # (n_series, 48)
     rows = [metrics.score(s.values[sp.test[0]:, 0], p, insample=s.values[:sp.test[0], 0],
                           season=SEASON)
             for s, sp, p in zip(panel.series, fits[0].splits_, pred)]
     m = metrics.panel_mean(rows)
     return {"smape": m["smape"], "mase": m["mase"], "owa": owa(m),
             "n_params": sum(f.n_params_ for f in fits), "n_series": len(panel.ids),
+            "backend": getattr(fits[0], "backend_", None),
             "epochs_run": [f.history_["epochs_run"] for f in fits],
             "best_epoch": [f.history_["best_epoch"] for f in fits],
             "fit_s": round(sum(f.fit_seconds_ for f in fits), 1),
+            "combine": "median" if len(fits) > 1 else None,
             "wall_s": round(time.perf_counter() - start, 1)}
 
 
@@ -132,7 +141,7 @@ def tuning_log() -> list[dict]:
 def tune(configs: list[dict]) -> None:
     """Score each config on the validation split and append it to the tuning log."""
     panel = load_panel(with_test=False)
-    seen = {json.dumps(e["config"], sort_keys=True) for e in tuning_log()}
+    seen = {json.dumps(e["config"], sort_keys=True) for e in tuning_log() if counts(e)}
     for config in configs:
         key = json.dumps(config, sort_keys=True)
         if key in seen:
@@ -148,14 +157,24 @@ def tune(configs: list[dict]) -> None:
             fh.write(json.dumps(entry) + "\n")
 
 
-def chosen(model: str, *, ensemble: bool = False) -> tuple[dict | None, dict | None]:
+def counts(entry: dict) -> bool:
+    """Whether a logged trial stands: ensembles logged before the switch to the median
+    (the first log entries averaged their members) are kept as history, not chosen."""
+    config, result = entry["config"], entry["validation"]
+    return not is_ensemble(config) or result.get("combine") == "median" \
+        or ("owa" in result and len(members(config)) == 2)  # the median of two is their mean
+
+
+def chosen(model: str | None, *, ensemble: bool = False) -> tuple[dict | None, dict | None]:
     """The logged config of ``model`` with the lowest validation OWA.
 
-    ``ensemble`` picks among multi-seed entries, otherwise among single fits. Without a
-    logged single fit the default settings are used (validation ``None``).
+    ``ensemble`` picks among ensemble entries of any models (``model`` is ignored),
+    otherwise among single fits of ``model``. Without a logged single fit the default
+    settings are used (validation ``None``).
     """
-    entries = [e for e in tuning_log() if e["config"]["model"] == model
-               and "owa" in e["validation"] and is_ensemble(e["config"]) == ensemble]
+    entries = [e for e in tuning_log() if "owa" in e["validation"] and counts(e)
+               and is_ensemble(e["config"]) == ensemble
+               and (ensemble or e["config"]["model"] == model)]
     if not entries:
         return (None, None) if ensemble else ({"model": model, **DEFAULT}, None)
     best = min(entries, key=lambda e: e["validation"]["owa"])
@@ -189,10 +208,12 @@ def final_rows(panel, quick: bool) -> list[dict]:
     for name in NEURAL:
         config, val = chosen(name)
         rows.append(_final(name, config, val, panel, quick))
-    config, val = chosen("mlp", ensemble=True)
+    config, val = chosen(None, ensemble=True)
     if config is not None and not quick:
-        rows.append(_final(f"mlp ensemble ({len(members(config))} fits)", config, val, panel,
-                           quick))
+        fits = members(config)
+        models = sorted({m["model"] for m in fits})
+        rows.append(_final(f"median ensemble of {len(fits)} {'/'.join(models)} fits", config, val,
+                           panel, quick))
     return rows
 
 
@@ -208,7 +229,11 @@ def _final(label: str, config: dict, val: dict | None, panel, quick: bool) -> di
 def main() -> None:
     p = _common.parser(__doc__.splitlines()[0])
     p.add_argument("--tune", nargs="+", metavar="CONFIG_JSON", help="validation trials to log")
+    p.add_argument("--backend", choices=("tensorflow", "jax"),
+                   help="Keras backend (default: forecaster's); results/m4_hourly_<backend>.*")
     args = p.parse_args()
+    if args.backend:  # before forecaster first imports Keras
+        os.environ["KERAS_BACKEND"] = args.backend
     if args.tune:
         tune([json.loads(c) for c in args.tune])
         return
@@ -221,7 +246,8 @@ def main() -> None:
     settings = {"horizon": HORIZON, "season": SEASON, "test_size": HORIZON, "naive2": NAIVE2,
                 "n_series": len(panel.ids), "selection": "lowest validation OWA in "
                 "m4_hourly_tuning.jsonl (pseudo-test = last 48 training points)"}
-    _common.write_report("m4_hourly", quick=args.quick, wall_s=time.perf_counter() - start,
+    suite = f"m4_hourly_{args.backend}" if args.backend else "m4_hourly"
+    _common.write_report(suite, quick=args.quick, wall_s=time.perf_counter() - start,
                          settings=settings, results={"rows": rows, "official": official,
                                                      "tuning": tuning_log()},
                          markdown=render(rows, official, tuning_log()))
@@ -241,7 +267,7 @@ def render(rows: list[dict], official: list[dict], log: list[dict]) -> str:
              "### Settings used", ""]
     for r in rows:
         if r["kind"] == "neural":
-            lines.append(f"- {r['model']}: `{json.dumps(r['config'])}`")
+            lines.append(f"- {r['model']} (backend {r.get('backend')}): `{json.dumps(r['config'])}`")
     lines += ["", f"### Tuning log (validation split, {len(log)} trials)", "", render_log(log)]
     return "\n".join(lines)
 

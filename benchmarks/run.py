@@ -6,7 +6,8 @@
 
 Suites: ``startup`` (import and ``--help`` time, RSS), ``w1`` (LSTM training speed,
 forecaster vs plain Keras on both backends), ``engine`` (what moves W1 speed),
-``etth1`` (ETTh1 univariate accuracy) and ``m4`` (M4 Hourly accuracy). Speed suites
+``etth1`` (ETTh1 univariate accuracy), ``m4`` (M4 Hourly accuracy) and ``m4tf`` (the
+same M4 settings on the TensorFlow backend: accuracy and fit time per engine). Speed suites
 wait for a quiet machine (load average < 0.7) before each measurement. ``m4tune`` is
 not part of a default run: tuning trials are added with ``m4_hourly.py --tune``.
 """
@@ -23,8 +24,10 @@ import time
 import _common
 import summary
 
-SUITES = {"startup": "startup.py", "w1": "w1_speed.py", "engine": "engine.py",
-          "etth1": "etth1.py", "m4": "m4_hourly.py"}
+# suite -> script and its arguments
+SUITES = {"startup": ["startup.py"], "w1": ["w1_speed.py"], "engine": ["engine.py"],
+          "etth1": ["etth1.py"], "m4": ["m4_hourly.py"],
+          "m4tf": ["m4_hourly.py", "--backend", "tensorflow"]}
 
 
 def main() -> int:
@@ -40,7 +43,9 @@ def main() -> int:
     env = {**os.environ, "FORECASTER_BENCH_RUN": _common.command(), "TF_CPP_MIN_LOG_LEVEL": "3"}
     start, done = time.perf_counter(), []
     for name in chosen:
-        cmd = [_common.PYTHON, str(_common.BENCH / SUITES[name]), *(["--quick"] if args.quick else [])]
+        script, *extra = SUITES[name]
+        cmd = [_common.PYTHON, str(_common.BENCH / script), *extra,
+               *(["--quick"] if args.quick else [])]
         print(f"== {name}: {' '.join(cmd)}", file=sys.stderr, flush=True)
         t = time.perf_counter()
         code = subprocess.run(cmd, cwd=_common.REPO, env=env).returncode
@@ -51,7 +56,7 @@ def main() -> int:
     record = merge_record(out / "run.json", done)
     record.update(last_command=_common.command(), last_wall_s=round(total, 1))
     (out / "run.json").write_text(json.dumps(record, indent=2) + "\n")
-    path = summary.write(out, record)
+    path = summary.write(out)
     print(f"== total {total:.0f} s; summary: {path}", file=sys.stderr)
     return 1 if any(d["exit_code"] for d in done) else 0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import _common
 
-SUITES = ("m4_hourly", "etth1", "w1_speed", "engine", "startup")
+SUITES = ("m4_hourly", "m4_hourly_tensorflow", "etth1", "w1_speed", "engine", "startup")
 
 
 def load(folder: Path) -> dict[str, dict]:
@@ -39,6 +39,38 @@ def m4(doc: dict) -> str:
                              ("fit_s", "fit s", ".0f")])])
 
 
+def m4_backends(tf_doc: dict, jax_doc: dict | None) -> str:
+    """The same M4 settings on both backends: fit seconds and OWA side by side."""
+    if jax_doc is None:
+        return ""
+    jax = {r["model"]: r for r in jax_doc["results"]["rows"] if r["kind"] == "neural"}
+    rows = []
+    for r in tf_doc["results"]["rows"]:
+        j = jax.get(r["model"])
+        if r["kind"] != "neural" or j is None:
+            continue
+        ej, et = sum(j["epochs_run"]), sum(r["epochs_run"])
+        rows.append({"model": r["model"], "fit_jax": j["fit_s"], "fit_tf": r["fit_s"],
+                     "epochs_jax": ej, "epochs_tf": et,
+                     "spe_jax": j["fit_s"] / ej, "spe_tf": r["fit_s"] / et,
+                     "speedup": (r["fit_s"] / et) / (j["fit_s"] / ej),
+                     "owa_jax": j["owa"], "owa_tf": r["owa"]})
+    total_j = sum(r["fit_jax"] for r in rows)
+    total_t = sum(r["fit_tf"] for r in rows)
+    return "\n".join([
+        "### M4 Hourly on both engines", "",
+        "The chosen settings of the M4 table, fit once on each Keras backend (same seeds; "
+        "early stopping may stop at different epochs, so speed is compared per epoch: fit "
+        "seconds over epochs run, summed over an entry's fits).", "",
+        _common.table(rows, [("model", "model", ""),
+                             ("spe_jax", "s/epoch JAX", ".2f"), ("spe_tf", "s/epoch TF", ".2f"),
+                             ("speedup", "JAX speed-up per epoch", ".2f"),
+                             ("fit_jax", "fit s JAX", ".0f"), ("fit_tf", "fit s TF", ".0f"),
+                             ("epochs_jax", "epochs JAX", "d"), ("epochs_tf", "epochs TF", "d"),
+                             ("owa_jax", "OWA JAX", ".4f"), ("owa_tf", "OWA TF", ".4f")]),
+        "", f"Total fit time: JAX {total_j:.0f} s, TensorFlow {total_t:.0f} s."])
+
+
 def etth1(doc: dict) -> str:
     res, horizons = doc["results"], doc["settings"]["horizons"]
     by_model: dict[str, dict] = {}
@@ -49,12 +81,18 @@ def etth1(doc: dict) -> str:
     head = "| model | " + " | ".join(f"{h} MSE | {h} MAE" for h in horizons) + " |"
     lines = ["### ETTh1 univariate (OT), look-back 336", "",
              "Every stride-1 test window, MSE/MAE on the standardised scale (training mean/std); "
-             "learning rate chosen on the validation split.", "", head,
+             "learning rate and `lr_patience` chosen on the validation split. Ensembles are "
+             "medians (`forecaster.ensemble.median`); \"forecaster (chosen on validation)\" "
+             "is, per horizon, the entry with the lowest validation MSE.", "", head,
              "| --- |" + " ---: | ---: |" * len(horizons)]
     for name, scores in by_model.items():
-        cells = [f"{scores[h][0]:.3f} | {scores[h][1]:.3f}" if h in scores else "- | -"
+        cells = [f"{scores[h][0]:.4f} | {scores[h][1]:.4f}" if h in scores else "- | -"
                  for h in horizons]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    picks = [r for r in res["rows"] if "chosen" in r]
+    if picks:
+        lines += ["", "Chosen on validation: " + "; ".join(f"{r['horizon']}: {r['chosen']}"
+                                                          for r in picks) + "."]
     return "\n".join(lines)
 
 
@@ -98,7 +136,7 @@ def startup(doc: dict) -> str:
         f"| peak RSS, small mlp fit | {fits['mlp']['peak_rss_mib']:.0f} MiB |"])
 
 
-def write(folder: Path, record: dict | None = None) -> Path:
+def write(folder: Path) -> Path:
     docs = load(folder)
     parts = {"m4_hourly": m4, "etth1": etth1, "w1_speed": w1, "engine": engine, "startup": startup}
     m = _common.machine()
@@ -109,10 +147,11 @@ def write(folder: Path, record: dict | None = None) -> Path:
             f"JAX {v['jax']}, NumPy {v['numpy']}, pandas {v['pandas']}.",
             "Dates of each suite: " + ", ".join(f"{s} {d['date_utc']}" for s, d in docs.items()) + ".",
             ""]
-    if record:
-        walls = ", ".join(f"{d['suite']} {d['wall_s']:.0f} s" for d in record["suites"])
-        head += [f"Wall time: {walls}; total {record['total_wall_s']:.0f} s.", ""]
-    body = [parts[s](docs[s]) for s in SUITES if s in docs]
+    walls = ", ".join(f"{name} {d['wall_s']:.0f} s" for name, d in docs.items())
+    head += [f"Wall time of each suite's last run: {walls}; "
+             f"total {sum(d['wall_s'] for d in docs.values()):.0f} s.", ""]
+    parts["m4_hourly_tensorflow"] = lambda doc: m4_backends(doc, docs.get("m4_hourly"))
+    body = [part for s in SUITES if s in docs and (part := parts[s](docs[s]))]
     path = folder / "SUMMARY.md"
     path.write_text("\n".join(head) + "\n" + "\n\n".join(body) + "\n")
     return path
@@ -120,6 +159,4 @@ def write(folder: Path, record: dict | None = None) -> Path:
 
 if __name__ == "__main__":
     args = _common.parser(__doc__.splitlines()[0]).parse_args()
-    folder = _common.results_dir(args.quick)
-    run = folder / "run.json"
-    print(write(folder, json.loads(run.read_text()) if run.exists() else None))
+    print(write(_common.results_dir(args.quick)))
