@@ -11,6 +11,8 @@ determinism on, ``jit_compile`` left to Keras, which turns XLA off on CPU-only T
 - ``unroll=True`` (TF only: JAX compiles an unrolled loop for minutes);
 - ``ScanLSTM``: a hand-written LSTM layer whose input projection for every time step is
   one matmul before a ``keras.ops.scan`` recurrence (only ``h @ U`` inside the loop).
+- ``mixed_bfloat16``: Keras's dtype policy, bfloat16 compute with float32 weights (this
+  CPU has AVX-512 BF16 but no AMX).
 
 The model is forecaster's own ``lstm`` (``forecaster.models.module("lstm").build``) unless
 the lever needs another layer. Each measurement is a fresh process started after the
@@ -29,7 +31,7 @@ import _common
 import plain_keras_w1 as w1
 
 BASE = {"backend": "tensorflow", "layer": "keras", "batch_size": 32, "jit_compile": "auto",
-        "determinism": True, "threads": None, "single_thread_env": False}
+        "determinism": True, "threads": None, "single_thread_env": False, "dtype_policy": None}
 # (label, changes to BASE); the first row of each backend is its reference.
 LEVERS = [
     ("tf: forecaster's configuration", {}),
@@ -43,6 +45,7 @@ LEVERS = [
     ("tf: batch 128", {"batch_size": 128}),
     ("tf: ScanLSTM (ops.scan)", {"layer": "scan"}),
     ("tf: ScanLSTM (ops.fori_loop)", {"layer": "fori"}),
+    ("tf: mixed_bfloat16", {"dtype_policy": "mixed_bfloat16"}),
     ("jax: default (jit)", {"backend": "jax", "determinism": False}),
     ("jax: single-threaded (XLA_FLAGS, OMP=1)", {"backend": "jax", "determinism": False,
                                                   "single_thread_env": True}),
@@ -54,6 +57,9 @@ LEVERS = [
                                             "layer": "scan", "unroll": 4}),
     ("jax: single-threaded, batch 64", {"backend": "jax", "determinism": False,
                                         "batch_size": 64, "single_thread_env": True}),
+    # bfloat16 compute, float32 weights (this CPU has AVX-512 BF16, no AMX)
+    ("jax: mixed_bfloat16", {"backend": "jax", "determinism": False,
+                             "dtype_policy": "mixed_bfloat16"}),
 ]
 QUICK = ["tf: forecaster's configuration", "jax: default (jit)", "jax: ScanLSTM (ops.scan)"]
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1",
@@ -142,6 +148,8 @@ def measure(cfg: dict) -> dict:
         if cfg["determinism"]:
             tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(w1.SEED)
+    if cfg.get("dtype_policy"):
+        keras.config.set_dtype_policy(cfg["dtype_policy"])
     model = build(cfg)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=w1.LR, clipnorm=w1.CLIPNORM),
                   loss="mse", jit_compile=cfg["jit_compile"])
