@@ -23,10 +23,8 @@ import statistics
 import sys
 import time
 
-import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-
 import _common
+import etth1
 import plain_keras_w1 as w1
 
 BACKENDS = ("tensorflow", "jax")
@@ -43,13 +41,9 @@ CONTEXT = {"Keras/TF (issue)": 1900, "Keras/JAX (issue)": 4700, "Darts (issue)":
 
 def measure_forecaster(backend: str, epochs: int, norm: str = "series") -> dict:
     """One W1 fit through the public API (runs in a fresh child process)."""
-    import pandas as pd
-
     from forecaster import Forecaster
-    from forecaster.data import from_frame
 
-    df = pd.read_csv(_common.data_dir() / "etth1" / "ETTh1.csv", usecols=["date", "OT"])
-    panel = from_frame(df.iloc[:w1.TEST_END], time_col="date", target="OT")
+    panel = etth1.load_panel()  # OT, rows [0, 14400)
     f = Forecaster("lstm", params={"units": w1.UNITS}, lookback=w1.LOOKBACK, horizon=w1.HORIZON,
                    stride=1, val_size=0, scaler="standard", norm=norm, epochs=epochs,
                    batch_size=w1.BATCH, learning_rate=w1.LR, loss="mse", patience=0,
@@ -57,15 +51,12 @@ def measure_forecaster(backend: str, epochs: int, norm: str = "series") -> dict:
     f.fit(panel, test_size=w1.TEST_END - w1.TRAIN_END)
     assert f.splits_[0].train == (0, w1.TRAIN_END), f.splits_
     n_windows = w1.TRAIN_END - w1.LOOKBACK - w1.HORIZON + 1
-    origins = np.arange(w1.TEST_START, w1.TEST_END - w1.HORIZON + 1)
-    pred = f.forecast_at(panel, [origins])[0]  # (n_test, horizon), data units
-    actual = sliding_window_view(panel.series[0].values[:, 0], w1.HORIZON)[origins]
-    err = (pred - actual) / f.scalers_[0].scale[0]  # standardised scale (loc cancels)
+    test = etth1.test_scores(f, panel, w1.HORIZON)  # every stride-1 test window, standardised
     impl = "forecaster" if norm == "series" else f"forecaster, norm={norm}"
     return {"impl": impl, "backend": backend, "fit_s": f.fit_seconds_,
             **w1.speed(f.history_["epoch_seconds"], n_windows),
-            "mse": float(np.mean(err**2)), "mae": float(np.mean(np.abs(err))),
-            "n_test_windows": int(len(origins)), "n_params": f.n_params_,
+            "mse": test["mse"], "mae": test["mae"],
+            "n_test_windows": test["n_windows"], "n_params": f.n_params_,
             "split_train": list(f.splits_[0].train), "peak_rss_mib": _common.peak_rss_mib()}
 
 

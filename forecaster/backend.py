@@ -14,7 +14,8 @@ from forecaster.errors import ConfigError
 
 BACKENDS: tuple[str, ...] = ("tensorflow", "jax")
 # Chosen by measurement (benchmarks/results/engine.md): on W1 Keras on JAX trains the LSTM
-# 2.3x faster than on TensorFlow (3,871 vs 1,665 windows/s on 2 cores), same accuracy.
+# 2.5x faster than on TensorFlow (4,143 vs 1,645 windows/s on 2 cores), same accuracy;
+# on the M4 run the two engines take the same total time.
 DEFAULT = "jax"
 
 

@@ -13,8 +13,6 @@ second per build), while a count only needs the variables' shapes.
 from __future__ import annotations
 
 import contextlib
-import functools
-import math
 
 from forecaster import backend, models
 from forecaster.errors import ConfigError
@@ -32,13 +30,8 @@ def width_key(name: str) -> str:
 
 def count(name: str, params: dict, *, lookback: int, n_features: int, horizon: int) -> int:
     """Parameter count of model ``name`` built with ``params``."""
-    return _count(name, tuple(sorted(params.items())), lookback, n_features, horizon)
-
-
-@functools.lru_cache(maxsize=512)
-def _count(name: str, params: tuple, lookback: int, n_features: int, horizon: int) -> int:
     backend.use()
-    config = models.make_config(name, dict(params))
+    config = models.make_config(name, params)
     with _uninitialized():
         model = models.module(name).build(config, lookback=lookback, n_features=n_features,
                                           horizon=horizon)
@@ -97,35 +90,11 @@ def size_for_budget(name: str, budget: int, *, lookback: int, n_features: int, h
 
 
 def _bracket(size, budget: int) -> tuple[int, ...]:
-    """Widths ``lo, lo + 1`` with ``size(lo) <= budget < size(lo + 1)``.
-
-    Every model's count is a quadratic in its width (dense, recurrent and convolution
-    weights), so three builds give a close first guess; a bisection confirms it.
-    """
+    """Widths ``lo, lo + 1`` with ``size(lo) <= budget < size(lo + 1)`` (bisection)."""
     lo, hi = 1, MAX_WIDTH
     if size(lo) > budget:
         return (lo,)
-    guess = _quadratic_guess(size, budget)
-    if guess is not None:
-        a, b = max(1, guess - 1), min(MAX_WIDTH, guess + 2)
-        if size(a) <= budget < size(b):
-            lo, hi = a, b
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if size(mid) <= budget else (lo, mid)
     return (lo, hi)
-
-
-def _quadratic_guess(size, budget: int) -> int | None:
-    """The width where the quadratic through widths 1, 2, 3 reaches ``budget``."""
-    y1, y2, y3 = size(1), size(2), size(3)
-    a = (y3 - 2 * y2 + y1) / 2
-    b = y2 - y1 - 3 * a
-    c = y1 - a - b
-    if a > 0:
-        root = (-b + math.sqrt(max(b * b - 4 * a * (c - budget), 0.0))) / (2 * a)
-    elif b > 0:
-        root = (budget - c) / b
-    else:
-        return None
-    return int(min(max(root, 1), MAX_WIDTH))

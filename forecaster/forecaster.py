@@ -166,7 +166,7 @@ class Forecaster:
                      "forecast": pred[0]}
             if self.calibration_ is not None:
                 scale = self._scales(series, self._series_index(series.id), ends[i])[0]
-                block.update(self._bounds(pred[0], scale))
+                block.update(self.calibration_.bounds(pred[0], scale))
             frames.append(pd.DataFrame(block))
         return pd.concat(frames, ignore_index=True)
 
@@ -194,11 +194,6 @@ class Forecaster:
                                      window=max(self.lookback_, self.season_ + 1),
                                      fallback=self.interval_scales_[i])
 
-    def _bounds(self, forecast: np.ndarray, scale: float) -> dict[str, np.ndarray]:
-        if self.calibration_ is None:
-            return {}
-        return self.calibration_.bounds(forecast, scale)
-
     def _score_test(self, panel: Panel):
         if self.test_size_ == 0:
             return {}, [], None
@@ -216,7 +211,7 @@ class Forecaster:
             block = {"id": s.id, "timestamp": s.time[sp.test[0]:sp.test[1]],
                      "step": np.arange(len(f)) % self.horizon_ + 1, "y": y, "forecast": f}
             scales = self._scales(s, i, origins[i]) if self.calibration_ else []
-            bounds = [self._bounds(row, scale) for row, scale in zip(p, scales)]
+            bounds = [self.calibration_.bounds(row, scale) for row, scale in zip(p, scales)]
             for key in (bounds[0] if bounds else {}):
                 block[key] = np.concatenate([b[key] for b in bounds])[: len(f)]
             frames.append(pd.DataFrame(block))
