@@ -1,33 +1,45 @@
 """Matplotlib figures for the ``forecaster compare --out DIR`` report.
 
-Every function writes one PNG and returns its path. matplotlib is imported inside the
+Every function writes one PNG and returns the :class:`~matplotlib.figure.Figure` it drew,
+so callers (and tests) can inspect or re-save it. matplotlib is imported inside the
 functions, so ``import forecaster`` stays light, and figures are built with
 :class:`~matplotlib.figure.Figure` on an Agg canvas rather than through pyplot: no global
-figure registry to leak into, no GUI backend, safe in worker processes and tests.
+figure registry to leak into, no GUI backend, safe in worker processes and tests. A figure
+nobody holds is garbage-collected like any other object.
 
 Example:
+    >>> import tempfile
+    >>> from pathlib import Path
     >>> from forecaster import plotting
-    >>> plotting.plot_metric_bars(result.leaderboard, "mase", "out/mase.png")  # doctest: +SKIP
-    PosixPath('out/mase.png')
+    >>> board = [{"rank": 1, "model": "naive", "n_params": 0, "mase": 1.0}]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     fig = plotting.plot_metric_bars(board, "mase", Path(tmp) / "mase.png")
+    ...     fig.savefig(Path(tmp) / "mase.svg")  # the same figure, as a vector file
+    ...     sorted(p.name for p in Path(tmp).iterdir())
+    ['mase.png', 'mase.svg']
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from forecaster.errors import DataError
+from forecaster.models import REFERENCE  # the registry module: no Keras, no matplotlib
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DPI = 110
-REFERENCE = "seasonal_naive"  # mirrors compare.REFERENCE without importing the training stack
 _HISTORY_COLUMNS = ("id", "timestamp", "y")
 _FORECAST_COLUMNS = ("id", "fold", "model", "timestamp", "forecast")
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float) -> Figure:
     """A pyplot-free figure on an Agg canvas, with constrained (tight) layout."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -37,12 +49,12 @@ def _figure(width: float, height: float):
     return fig
 
 
-def _save(fig, path) -> Path:
+def _save(fig: Figure, path) -> Figure:
+    """Write ``fig`` as a PNG at ``path`` (creating folders) and return it, artists intact."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI, format="png")
-    fig.clear()  # drop artists now; the figure has no pyplot reference keeping it alive
-    return path
+    return fig
 
 
 def _check_columns(frame: pd.DataFrame, required, name: str) -> None:
@@ -55,7 +67,7 @@ def _check_columns(frame: pd.DataFrame, required, name: str) -> None:
 # ---------------------------------------------------------------- forecasts
 def plot_forecasts(history: pd.DataFrame, forecasts: pd.DataFrame, models: list[str], path,
                    *, target: str, level: int | None = 80, max_series: int = 4,
-                   context: int | None = None) -> Path:
+                   context: int | None = None) -> Figure:
     """Actuals and the top models' test-fold forecasts, one subplot per series.
 
     Args:
@@ -71,13 +83,23 @@ def plot_forecasts(history: pd.DataFrame, forecasts: pd.DataFrame, models: list[
             (default: 3x the test span).
 
     Returns:
-        The written path.
+        The figure (also written to ``path``): one axes per series, titled ``series <id>``.
 
     Raises:
         DataError: A required column is missing.
 
     Example:
-        >>> plot_forecasts(hist, result.forecasts, ["lstm", "gru"], "f.png", target="sales")  # doctest: +SKIP
+        >>> import tempfile
+        >>> hist = pd.DataFrame({"id": "a", "timestamp": range(10), "y": np.arange(10.0)})
+        >>> fc = pd.DataFrame({"id": "a", "fold": 0, "model": "naive", "timestamp": [8, 9],
+        ...                    "forecast": [7.0, 7.0]})
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     fig = plot_forecasts(hist, fc, ["naive"], f"{tmp}/f.png", target="y")
+        >>> [ax.get_title() for ax in fig.axes]
+        ['series a']
+        >>> actual, fold_origin, forecast = fig.axes[0].get_lines()
+        >>> actual.get_color(), forecast.get_ydata()
+        ('black', array([7., 7.]))
     """
     _check_columns(history, _HISTORY_COLUMNS, "the history")
     _check_columns(forecasts, _FORECAST_COLUMNS, "the forecasts")
@@ -122,7 +144,7 @@ def _draw_series(ax, hist: pd.DataFrame, fc: pd.DataFrame, colours: dict, level,
     shown = shown[shown["timestamp"] <= test_times[-1]]
     ax.plot(shown["timestamp"].to_numpy(), shown["y"].to_numpy(), color="black", lw=1.4, zorder=3)
     for _, block in fc.groupby("fold", sort=True):  # one line per fold, never joined
-        origin = _origin(times, block["timestamp"].min())
+        origin = _origin(times, block["timestamp"].to_numpy().min())  # numpy, like ``times``
         ax.axvline(origin, color="0.45", ls="--", lw=0.9, zorder=1)
         for model, colour in colours.items():
             _draw_model(ax, block[block["model"] == model], colour, level)
@@ -172,7 +194,7 @@ def _format_time_axis(ax, timestamps: pd.Series) -> None:
 
 
 # ---------------------------------------------------------------- leaderboard
-def plot_metric_bars(leaderboard: list[dict], metric: str, path) -> Path:
+def plot_metric_bars(leaderboard: list[dict], metric: str, path) -> Figure:
     """Horizontal bars of ``metric`` per model, best at top, seasonal naive as reference.
 
     Args:
@@ -182,18 +204,39 @@ def plot_metric_bars(leaderboard: list[dict], metric: str, path) -> Path:
         path: Where to write the PNG.
 
     Returns:
-        The written path.
+        The figure (also written to ``path``): one bar per row, best at the top.
 
     Example:
-        >>> plot_metric_bars([{"rank": 1, "model": "naive", "n_params": 0, "mase": 1.0}],
-        ...                  "mase", "mase.png")  # doctest: +SKIP
+        >>> import tempfile
+        >>> board = [{"rank": 2, "model": "seasonal_naive", "n_params": 0, "mase": 1.0},
+        ...          {"rank": 1, "model": "lstm", "n_params": 1234, "mase": 0.8}]
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     fig = plot_metric_bars(board, "mase", f"{tmp}/mase.png")
+        >>> [(tick.get_text(), float(bar.get_width()))
+        ...  for tick, bar in zip(fig.axes[0].get_yticklabels(), fig.axes[0].patches)]
+        [('1. lstm', 0.8), ('2. seasonal_naive', 1.0)]
     """
-    rows = sorted(leaderboard, key=lambda r: (_failed(r, metric),
-                                              0.0 if _failed(r, metric) else _value(r, metric)))
-    values = [0.0 if _failed(r, metric) else _value(r, metric) for r in rows]
-    top = max(values, default=0.0) or 1.0
+    rows = sorted(leaderboard, key=lambda r: (_failed(r, metric), _score(r, metric)))
+    values = [_score(r, metric) for r in rows]
     fig = _figure(9, 1.6 + 0.42 * max(len(rows), 1))
     ax = fig.subplots()
+    _draw_bars(ax, rows, values, metric)
+    ax.set_xlabel(f"{metric.upper()} (lower is better)")
+    ax.set_ylabel("model (rank)")
+    ax.set_title(f"{metric.upper()} on the test folds, by model")
+    ref = next((v for r, v in zip(rows, values) if r["model"] == REFERENCE and v > 0), None)
+    if ref is not None:
+        ax.axvline(ref, color="C1", ls="--", lw=1.2, zorder=2.5)
+    handles = _bar_handles(rows, metric, ref)
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=9,
+               frameon=False)  # below the axes: never covers a bar or its annotation
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def _draw_bars(ax, rows: list[dict], values: list[float], metric: str) -> None:
+    """Bars (grey when failed, orange for the reference), annotations and rank labels."""
+    top = max(values, default=0.0) or 1.0
     y = np.arange(len(rows))
     colours = ["0.6" if _failed(r, metric) else "C1" if r["model"] == REFERENCE else "C0" for r in rows]
     ax.barh(y, values, color=colours, height=0.65)
@@ -206,17 +249,6 @@ def plot_metric_bars(leaderboard: list[dict], metric: str, path) -> Path:
     ax.set_yticks(y, [f"{r.get('rank', i + 1)}. {r['model']}" for i, r in enumerate(rows)])
     ax.invert_yaxis()  # best (rank 1) at the top
     ax.set_xlim(0, top * 1.45)  # room for the annotations right of the longest bar
-    ax.set_xlabel(f"{metric.upper()} (lower is better)")
-    ax.set_ylabel("model (rank)")
-    ax.set_title(f"{metric.upper()} on the test folds, by model")
-    ref = next((v for r, v in zip(rows, values) if r["model"] == REFERENCE and v > 0), None)
-    if ref is not None:
-        ax.axvline(ref, color="C1", ls="--", lw=1.2, zorder=2.5)
-    handles = _bar_handles(rows, metric, ref)
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=9,
-               frameon=False)  # below the axes: never covers a bar or its annotation
-    ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
 
 
 def _bar_handles(rows: list[dict], metric: str, ref: float | None) -> list:
@@ -241,6 +273,11 @@ def _failed(row: dict, metric: str) -> bool:
     return not math.isfinite(_value(row, metric))
 
 
+def _score(row: dict, metric: str) -> float:
+    """The bar length: the metric, or 0 for a failed model."""
+    return 0.0 if _failed(row, metric) else _value(row, metric)
+
+
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3f}"
 
@@ -250,7 +287,7 @@ def _params(n_params) -> str:
 
 
 # ---------------------------------------------------------------- training
-def plot_loss_curves(histories: dict[str, list[dict]], path) -> Path:
+def plot_loss_curves(histories: dict[str, list[dict]], path) -> Figure:
     """Training (solid) and validation (dashed) loss per epoch, one colour per model.
 
     Fold 0 is drawn thick; later folds thin in the same colour. The y axis is
@@ -261,11 +298,17 @@ def plot_loss_curves(histories: dict[str, list[dict]], path) -> Path:
         path: Where to write the PNG.
 
     Returns:
-        The written path.
+        The figure (also written to ``path``).
 
     Example:
-        >>> plot_loss_curves({"lstm": [{"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}]},
-        ...                  "loss.png")  # doctest: +SKIP
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     fig = plot_loss_curves({"lstm": [{"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}]},
+        ...                            f"{tmp}/loss.png")
+        >>> [(line.get_linestyle(), line.get_ydata().tolist()) for line in fig.axes[0].get_lines()]
+        [('-', [1.0, 0.5]), ('--', [1.1, 0.7])]
+        >>> fig.axes[0].get_yscale()  # max / min = 1.1 / 0.5: far under two decades
+        'linear'
     """
     from matplotlib.lines import Line2D
 
@@ -276,11 +319,7 @@ def plot_loss_curves(histories: dict[str, list[dict]], path) -> Path:
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (scaled units)")
     if not trained:
-        ax.set_title("Training curves")
-        ax.text(0.5, 0.5, "no neural models: nothing was trained", transform=ax.transAxes,
-                ha="center", va="center", fontsize=12, color="0.35")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        _draw_nothing_trained(ax)
         return _save(fig, path)
     values = []
     for i, (model, folds) in enumerate(trained.items()):
@@ -296,6 +335,14 @@ def plot_loss_curves(histories: dict[str, list[dict]], path) -> Path:
     ax.legend(handles=handles, fontsize=9, loc="upper right")
     ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def _draw_nothing_trained(ax) -> None:
+    ax.set_title("Training curves")
+    ax.text(0.5, 0.5, "no neural models: nothing was trained", transform=ax.transAxes,
+            ha="center", va="center", fontsize=12, color="0.35")
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def _draw_history(ax, hist: dict, colour: str, label: str | None, *, thick: bool) -> list[float]:
