@@ -14,20 +14,27 @@ import pandas as pd
 from forecaster.data import Panel, read_csv
 from forecaster.errors import ConfigError
 from forecaster.forecaster import Forecaster
-
-_SPLIT_KEYS = ("lookback", "horizon", "val_size", "gap", "levels")
+from forecaster.models import REFERENCE
+from forecaster.params import WINDOW_PARAMS
 
 
 def fit_and_save(panel: Panel, model: str, out: str | Path, *, test_size: int | None = None,
                  **options) -> dict:
     """Fit ``model``, score the held-out end next to seasonal naive, save the run directory.
 
+    Args:
+        panel: The data.
+        model: A registered model name.
+        out: The run directory to write.
+        test_size: Rows held out at the end of each series and scored (default: horizon).
+        **options: Any other :class:`Forecaster` setting.
+
     Returns:
         The fit report: model, n_params, lookback, horizon, epochs_run, fit_seconds,
         metrics, seasonal_naive (the same metrics for seasonal naive), artifact.
     """
     f = Forecaster(model, **options).fit(panel, test_size=test_size)
-    reference = Forecaster("seasonal_naive", **{k: options[k] for k in _SPLIT_KEYS if k in options})
+    reference = Forecaster(REFERENCE, **{k: v for k, v in options.items() if k in WINDOW_PARAMS})
     reference.fit(panel, test_size=test_size)
     f.save(out)
     return {

@@ -1,14 +1,21 @@
 """Run directories: ``manifest.json`` + ``model.keras``, written atomically, loaded without code.
 
-The manifest is plain JSON: format version, library versions, Keras backend, the data
-schema, series ids and last timestamps, window settings, the model's name and Config,
-training settings and seed, scaler state, interval calibration, test metrics, and the
-exact index ranges used for training, validation and test (the leakage record).
+This module owns the file format and nothing else: it writes and reads run directories,
+knows their format versions and upgrades older ones, and loads Keras files in safe mode.
+What goes into a manifest is the caller's plain data (a Forecaster's ``get_params()`` and
+``get_state()``); this module adds the format version, the creation time, the library
+versions and the name of the model file.
+
 ``model.keras`` is loaded with ``safe_mode=True``: a file carrying a Lambda layer or
 other arbitrary code is refused. Nothing in a run directory is a pickle.
 
 Writes go to a hidden temporary directory beside the target, renamed into place only
-when complete, so an interrupted fit never leaves a half-written run.
+when complete, so an interrupted save leaves the earlier run (or nothing) in place; a
+temporary directory left by a killed save (``.NAME.tmp-*``) is removed by the next save
+to the same place.
+
+Format versions: 1 (flat: data, model, settings, training, ... sections) and 2 (``params``
+and ``state``). Version 1 manifests are read by converting them to version 2.
 """
 
 from __future__ import annotations
@@ -23,54 +30,47 @@ from pathlib import Path
 from forecaster._version import __version__
 from forecaster.errors import ArtifactError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 MODEL_FILE = "model.keras"
-_SETTINGS = ("lookback_", "horizon_", "stride", "val_size_", "test_size_", "gap",
-             "max_train_size", "scaler", "norm", "levels_", "season_")
-_TRAINING = ("epochs", "batch_size", "learning_rate", "loss", "patience", "clipnorm", "seed",
-             "lr_patience")
 
 
-def manifest(f) -> dict:
-    """The JSON manifest of a fitted Forecaster."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "libraries": _versions(),
-        "backend": getattr(f, "backend_", None),
-        "data": {"source": f.source_, "schema": f.schema_, "ids": list(f.ids_),
-                 "last_timestamps": f.last_times_},
-        "model": {"name": f.model, "config": f.config_, "n_params": f.n_params_},
-        "settings": {k.rstrip("_"): _plain(getattr(f, k)) for k in _SETTINGS},
-        "training": {k: getattr(f, k) for k in _TRAINING},
-        "history": f.history_,
-        "scalers": [s.to_dict() for s in f.scalers_],
-        "splits": [s.as_dict() for s in f.splits_],
-        "calibration": f.calibration_.to_dict() if f.calibration_ else None,
-        "interval_scales": getattr(f, "interval_scales_", None),
-        "metrics": f.metrics_,
-        "fit_seconds": f.fit_seconds_,
-    }
+def save(path, manifest: dict, keras_model=None) -> Path:
+    """Write a run directory at ``path`` atomically, replacing an earlier run there.
 
-
-def save(f, path) -> Path:
-    """Write ``f``'s run directory to ``path`` atomically; replace an earlier run there."""
+    Args:
+        path: The run directory.
+        manifest: Plain JSON data (``params`` and ``state``).
+        keras_model: The Keras model to store as ``model.keras`` (None: no model file).
+    """
     path = Path(path)
     if path.exists() and not (path / MANIFEST).is_file():
         raise ArtifactError(f"{path} exists and is not a forecaster run directory; "
                             "pass another --out.")
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(path)
     tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        if f.model_ is not None:
-            f.model_.save(tmp / MODEL_FILE)
-        (tmp / MANIFEST).write_text(json.dumps(manifest(f), indent=2, allow_nan=True))
+        if keras_model is not None:
+            keras_model.save(tmp / MODEL_FILE)
+        document = {"format_version": FORMAT_VERSION,
+                    "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "libraries": _versions(),
+                    "model_file": MODEL_FILE if keras_model is not None else None, **manifest}
+        (tmp / MANIFEST).write_text(json.dumps(document, indent=2, allow_nan=True))
         _swap(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove what killed saves to ``path`` left behind (hidden ``.NAME.tmp-*``/``.old-*``)."""
+    for pattern in (f".{path.name}.tmp-*", f".{path.name}.old-*"):
+        for stale in path.parent.glob(pattern):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def _swap(tmp: Path, path: Path) -> None:
@@ -82,7 +82,7 @@ def _swap(tmp: Path, path: Path) -> None:
 
 
 def read_manifest(path) -> dict:
-    """Read and check a run directory's manifest."""
+    """Read a run directory's manifest, upgraded to the current format version."""
     path = Path(path)
     if not path.is_dir():
         raise ArtifactError(f"No run directory at {path}; pass the --out directory of a "
@@ -98,55 +98,46 @@ def read_manifest(path) -> dict:
     if version > FORMAT_VERSION:
         raise ArtifactError(f"{path} was written by a newer forecaster (format {version}; this "
                             f"one reads {FORMAT_VERSION}). Upgrade: pip install -U forecaster-nn.")
+    try:
+        data = _upgrade_v1(data) if version == 1 else data
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ArtifactError(f"{file} is incomplete ({type(exc).__name__}: {exc}); refit the model.") from None
+    if data.get("model_file") not in (None, MODEL_FILE):
+        raise ArtifactError(f"{file} names model file {data.get('model_file')!r}; a run directory "
+                            f"holds only {MODEL_FILE}. Refit the model.")
     return data
 
 
-def load(path):
-    """Rebuild the fitted Forecaster saved at ``path`` (Keras loaded with ``safe_mode=True``)."""
-    from forecaster.forecaster import Forecaster
-
-    data = read_manifest(path)
-    try:
-        return _restore(Forecaster, data, Path(path))
-    except (KeyError, TypeError) as exc:
-        raise ArtifactError(f"{Path(path) / MANIFEST} is incomplete ({exc}); refit the model.") from None
-
-
-def _restore(cls, data: dict, path: Path):
-    from forecaster import intervals, scaling, splits
-
-    s, t = data["settings"], data["training"]
-    f = cls(data["model"]["name"], params=data["model"]["config"] or None,
-            lookback=s["lookback"], horizon=s["horizon"], stride=s["stride"],
-            val_size=s["val_size"], gap=s["gap"], max_train_size=s["max_train_size"],
-            scaler=s["scaler"], norm=s["norm"], levels=tuple(s["levels"]), **t)
-    for key in _SETTINGS:
-        if key.endswith("_"):
-            setattr(f, key, s[key.rstrip("_")])
-    f.levels_ = tuple(f.levels_)
-    f.config_, f.n_params_ = data["model"]["config"], data["model"]["n_params"]
-    f.scalers_ = [scaling.Scaler.from_dict(d) for d in data["scalers"]]
-    f.splits_ = [splits.Split(tuple(d["train"]), tuple(d["val"]), tuple(d["test"]))
-                 for d in data["splits"]]
-    cal = data["calibration"]
-    f.calibration_ = intervals.Calibration.from_dict(cal) if cal else None
-    f.interval_scales_ = data["interval_scales"]
-    f.schema_, f.source_ = data["data"]["schema"], data["data"]["source"]
-    f.ids_, f.last_times_ = data["data"]["ids"], data["data"]["last_timestamps"]
-    f.history_, f.metrics_, f.fit_seconds_ = data["history"], data["metrics"], data["fit_seconds"]
-    f.backend_ = data.get("backend")
-    f.model_ = _load_keras(path, f.model) if data["model"]["n_params"] else None
-    return f
+def _upgrade_v1(data: dict) -> dict:
+    """A version-1 manifest in the version-2 layout (same run, same forecasts)."""
+    settings, model, source = data["settings"], data["model"], data["data"]
+    params = {"model": model["name"], "params": model["config"] or None,
+              **{k: settings[k] for k in ("lookback", "horizon", "stride", "val_size", "gap",
+                                          "max_train_size", "scaler", "norm", "levels")},
+              **data["training"]}
+    state = {**{k: settings[k] for k in ("lookback", "horizon", "season", "val_size",
+                                         "test_size", "levels")},
+             "ids": source["ids"], "last_timestamps": source["last_timestamps"],
+             "source": source["source"], "schema": source["schema"], "splits": data["splits"],
+             "config": model["config"], "n_params": model["n_params"],
+             "backend": data.get("backend"), "scalers": data["scalers"],
+             "history": data["history"], "fit_seconds": data["fit_seconds"],
+             "metrics": data["metrics"], "calibration": data["calibration"],
+             "interval_scales": data["interval_scales"]}
+    return {"format_version": FORMAT_VERSION, "upgraded_from": 1, "created": data.get("created"),
+            "libraries": data.get("libraries", {}),
+            "model_file": MODEL_FILE if model["n_params"] else None,
+            "params": params, "state": state}
 
 
-def _load_keras(path: Path, name: str):
-    from forecaster import backend, models
+def load_model(path):
+    """Load the Keras model of run directory ``path`` with ``safe_mode=True``.
 
-    backend.use()
+    The model's custom layers must be registered first (import its model module).
+    """
     import keras
 
-    models.module(name)  # registers the model's custom layers (e.g. the Jordan cell)
-    file = path / MODEL_FILE
+    file = Path(path) / MODEL_FILE
     if not file.is_file():
         raise ArtifactError(f"{path} has no {MODEL_FILE}; the run is incomplete, refit the model.")
     try:
@@ -164,7 +155,3 @@ def _versions() -> dict:
         except metadata.PackageNotFoundError:
             pass
     return out
-
-
-def _plain(value):
-    return list(value) if isinstance(value, tuple) else value

@@ -20,14 +20,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecaster import metrics
+from forecaster import intervals, metrics, splits
 from forecaster.data import Panel
 from forecaster.errors import ConfigError, ForecasterError
 from forecaster.forecaster import Forecaster
-from forecaster.models import MODELS, NEURAL, check_name, is_neural
+from forecaster.models import MODELS, NEURAL, REFERENCE, check_name, is_neural
+from forecaster.params import WINDOW_PARAMS, check_int
 
 ALWAYS = ("naive", "seasonal_naive")
-REFERENCE = "seasonal_naive"
+#: The leaderboard's leading columns, in order (the rest follow: coverage per level, ...).
+COLUMNS: tuple[str, ...] = ("rank", "model", "n_params", "fit_seconds", "predict_ms",
+                            *metrics.METRICS, "skill", "coverage", "interval_width")
 
 
 @dataclass
@@ -75,12 +78,14 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
     names = parse_models(models if isinstance(models, str) or models is None else ",".join(models))
     if metric not in metrics.METRICS:
         raise ConfigError(f"Unknown --metric '{metric}'. Use one of: {', '.join(metrics.METRICS)}.")
-    if folds < 1 or jobs < 1:
-        raise ConfigError(f"--folds and --jobs must be >= 1, got {folds} and {jobs}.")
-    probe = Forecaster(REFERENCE, **_window_options(options))
-    probe._resolve(panel, test_size)
+    check_int("folds", folds, 1)
+    check_int("jobs", jobs, 1)
+    probe = Forecaster(REFERENCE, **{k: v for k, v in options.items() if k in WINDOW_PARAMS})
+    probe.resolve(panel, test_size)
     test_size = probe.test_size_
     sizes = budget_params(names, budget, probe, panel.n_features, options.get("params"))
+    for name in names:  # every setting of every model, before any work
+        Forecaster(name, **{**options, "params": sizes[name]}).check_params()
     tasks = [(name, k) for name in names for k in range(folds)]
     run = _run_parallel if jobs > 1 else _run_serial
     records = run(panel, tasks, folds, test_size, options, sizes, jobs,
@@ -100,21 +105,17 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
     return Comparison(board, settings, records, forecasts)
 
 
-_WINDOW_KEYS = ("lookback", "horizon", "stride", "val_size", "gap", "max_train_size", "levels")
-
-
-def _window_options(options: dict) -> dict:
-    return {k: v for k, v in options.items() if k in _WINDOW_KEYS}
-
-
 def fold_panel(panel: Panel, fold: int, folds: int, test_size: int) -> Panel:
-    """The panel as fold ``fold`` sees it: every series cut after that fold's test window."""
-    cut = (folds - 1 - fold) * test_size
-    if cut == 0:
+    """The panel as fold ``fold`` sees it: every series cut after that fold's test window.
+
+    The test windows are those of :func:`forecaster.splits.rolling_origin`.
+    """
+    if fold == folds - 1:
         return panel
-    series = tuple(dataclasses.replace(s, time=s.time[:len(s.time) - cut],
-                                       values=s.values[:len(s.values) - cut])
-                   for s in panel.series)
+    ends = [splits.rolling_origin(n, n_splits=folds, test_size=test_size)[fold].test[1]
+            for n in panel.lengths]
+    series = tuple(dataclasses.replace(s, time=s.time[:end], values=s.values[:end])
+                   for s, end in zip(panel.series, ends))
     return dataclasses.replace(panel, series=series)
 
 
@@ -198,8 +199,8 @@ def _ensemble_records(records: list[dict], panel: Panel, folds: int, probe) -> l
 
 
 def budget_params(names, budget, probe, n_features, params) -> dict[str, dict | None]:
-    """Per-model params; with ``budget``, each neural model's width sized to match it."""
-    out = {name: (dict(params) if params else None) for name in names}
+    """Per-model params (baselines take none); with ``budget``, each neural width sized to it."""
+    out = {name: (dict(params) if params and name in NEURAL else None) for name in names}
     if budget is None:
         return out
     from forecaster.budget import size_for_budget
@@ -219,7 +220,7 @@ def _interval_stats(frame: pd.DataFrame, levels) -> dict:
         if lo is None:
             out[f"coverage_{level}"] = out[f"interval_width_{level}"] = math.nan
             continue
-        out[f"coverage_{level}"] = float(np.mean((frame["y"] >= lo) & (frame["y"] <= hi)))
+        out[f"coverage_{level}"] = intervals.coverage(frame["y"], lo, hi)
         out[f"interval_width_{level}"] = float(np.mean(hi - lo))
     return out
 
@@ -247,9 +248,7 @@ def _leaderboard(records: list[dict], names: list[str], metric: str, levels) -> 
     for row in rows:
         row["skill"] = 100.0 * (1.0 - row[metric] / reference) if reference else math.nan
     rows.sort(key=lambda r: (math.isnan(r[metric]), r[metric] if not math.isnan(r[metric]) else 0))
-    keys = ("model", "n_params", "fit_seconds", "predict_ms", *metrics.METRICS, "skill",
-            "coverage", "interval_width")
-    return [{"rank": rank, **{k: row.pop(k) for k in keys}, **row}
+    return [{"rank": rank, **{k: row.pop(k) for k in COLUMNS[1:]}, **row}
             for rank, row in enumerate(rows, start=1)]
 
 

@@ -1,10 +1,13 @@
 """Forecaster: the one stateful class (fit / predict / save / load), like a scikit-learn estimator.
 
-``__init__`` only stores its arguments. :meth:`Forecaster.fit` splits every series in
-time order (train, validation, test at the end), fits scalers on training rows only,
-trains one global model on the windows of all series (or nothing, for a baseline),
-calibrates conformal intervals on the validation part and scores the held-out test
-part. Fitted state lives in trailing-underscore attributes.
+``__init__`` only stores its settings (declared once, in :class:`~forecaster.params.Params`).
+:meth:`Forecaster.fit` validates every setting, splits every series in time order (train,
+validation, test at the end), fits scalers on training rows only, trains one global model
+on the windows of all series (or nothing, for a baseline), calibrates conformal intervals
+on the validation part and scores the held-out test part. Fitted state lives in
+trailing-underscore attributes; :meth:`get_state` gives it as plain data and
+:meth:`from_state` rebuilds a fitted Forecaster from it (Keras's ``get_config`` /
+``from_config`` split), which is all :mod:`forecaster.artifacts` stores.
 
 >>> import numpy as np, pandas as pd
 >>> from forecaster.data import from_frame
@@ -13,80 +16,39 @@ part. Fitted state lives in trailing-underscore attributes.
 >>> f = Forecaster("seasonal_naive").fit(from_frame(df))
 >>> f.horizon_, round(f.metrics_["mae"], 6)
 (12, 0.0)
+>>> Forecaster.from_state(f.get_params(), f.get_state()).predict(from_frame(df))["forecast"].tolist()[:3]
+[0.0, 1.0, 2.0]
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 import pandas as pd
 
-from forecaster import backend, baselines, intervals, metrics, scaling, splits
+from forecaster import backend, baselines, intervals, metrics, models, scaling, splits
 from forecaster.data import Panel, check_length
-from forecaster.errors import ConfigError, DataError, ForecasterError
-from forecaster.models import check_name, is_neural
+from forecaster.errors import ArtifactError, ConfigError, DataError, ForecasterError
+from forecaster.params import Params, check_int
+from forecaster.training import TrainSettings
+
+# (setting, minimum, None allowed) of the whole-number window settings.
+_WINDOW_CHECKS = (("lookback", 1, True), ("horizon", 1, True), ("stride", 1, False),
+                  ("val_size", 0, True), ("gap", 0, False), ("max_train_size", 1, True))
 
 
-class Forecaster:
+class Forecaster(Params):
     """Fit one model (baseline or neural) to a panel of series and forecast past its end.
 
-    Args:
-        model: A registered model name (see ``forecaster models``).
-        params: Model hyperparameters (fields of the model's ``Config``).
-        lookback: Input window length (default ``2 * horizon``).
-        horizon: Steps forecast at once (default: the seasonal period, at least 1).
-        stride: Rows between training windows.
-        val_size: Validation rows before the test part (default: ``horizon``); used for
-            early stopping and interval calibration, never for fitting weights or scalers.
-        gap: Rows between validation and test that nothing is fit on.
-        max_train_size: Keep only this many most recent training rows.
-        scaler: ``standard``, ``minmax`` or ``none``, fit per series on training rows.
-        norm: ``series`` (scaler only) or ``window`` (each window relative to its last value).
-        levels: Prediction-interval levels in percent.
-        epochs, batch_size, learning_rate, loss, patience, clipnorm: Training settings
-            (``patience=0`` trains every epoch and keeps the last weights).
-        lr_patience: Halve the learning rate after this many epochs without a better
-            validation loss, down to a thousandth of it (0: a constant rate).
-        seed: Seed for weights, shuffling and dropout: same data + flags + seed = same metrics.
-        backend: Keras backend (``tensorflow`` or ``jax``).
-        progress: Draw a progress bar on stderr while training.
+    The settings are those of :class:`~forecaster.params.Params` (``Forecaster("mlp",
+    epochs=20)``); :meth:`get_params` returns them.
     """
-
-    def __init__(self, model: str = "seasonal_naive", *, params: dict | None = None,
-                 lookback: int | None = None, horizon: int | None = None, stride: int = 1,
-                 val_size: int | None = None, gap: int = 0, max_train_size: int | None = None,
-                 scaler: str = "standard", norm: str = "season",
-                 levels: tuple[int, ...] = intervals.DEFAULT_LEVELS, epochs: int = 100,
-                 batch_size: int = 32, learning_rate: float = 1e-3, loss: str = "mse",
-                 patience: int = 10, clipnorm: float | None = 1.0, seed: int = 0,
-                 lr_patience: int = 0, backend: str | None = None,
-                 progress: bool = False) -> None:
-        self.model = model
-        self.params = params
-        self.lookback = lookback
-        self.horizon = horizon
-        self.stride = stride
-        self.val_size = val_size
-        self.gap = gap
-        self.max_train_size = max_train_size
-        self.scaler = scaler
-        self.norm = norm
-        self.levels = levels
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.loss = loss
-        self.patience = patience
-        self.clipnorm = clipnorm
-        self.seed = seed
-        self.lr_patience = lr_patience
-        self.backend = backend
-        self.progress = progress
 
     # ----------------------------------------------------------------- fit
     def fit(self, panel: Panel, *, test_size: int | None = None) -> Forecaster:
-        """Split, scale, train, calibrate and score on the held-out end of each series.
+        """Validate, split, scale, train, calibrate and score on the held-out end of each series.
 
         Args:
             panel: The data (see :func:`forecaster.data.read_csv`).
@@ -96,15 +58,18 @@ class Forecaster:
         Returns:
             ``self``, with ``splits_``, ``scalers_``, ``model_``, ``n_params_``,
             ``history_``, ``calibration_``, ``metrics_`` and ``test_forecasts_`` set.
-        """
-        self._resolve(panel, test_size)
-        start = time.perf_counter()
-        if is_neural(self.model):
-            from forecaster import _neural
 
-            _neural.fit(self, panel)
+        Raises:
+            ConfigError: A setting is invalid (checked first, for every model).
+        """
+        config, settings = self._validated()
+        self.resolve(panel, test_size)
+        start = time.perf_counter()
+        self.config_ = dataclasses.asdict(config) if config is not None else {}
+        if config is not None:
+            self._fit_neural(panel, config, settings)
         else:
-            self.config_, self.scalers_, self.model_, self.n_params_ = {}, [], None, 0
+            self.model_, self.scalers_, self.n_params_, self.backend_ = None, [], 0, None
             self.history_ = {"loss": [], "val_loss": [], "epochs_run": 0, "best_epoch": 0}
         self.fit_seconds_ = time.perf_counter() - start
         self.calibration_ = self._calibrate(panel)
@@ -114,29 +79,68 @@ class Forecaster:
         self.last_times_ = [str(s.time[-1]) for s in panel.series]
         return self
 
-    def _resolve(self, panel: Panel, test_size: int | None) -> None:
-        check_name(self.model)
+    def _fit_neural(self, panel: Panel, config, settings: TrainSettings) -> None:
+        from forecaster import _neural
+
+        self.backend_ = backend.active()
+        trained = _neural.fit(panel, self.splits_, self._windowing(), name=self.model,
+                              config=config, scaler=self.scaler, settings=settings,
+                              progress=self.progress)
+        self.model_, self.scalers_, self.history_ = trained.model, trained.scalers, trained.history
+        self.n_params_ = int(self.model_.count_params())
+        self.n_windows_ = trained.n_windows
+
+    def check_params(self) -> Forecaster:
+        """Validate every setting, for any model, without data; ConfigError names the bad one."""
+        self._validated()
+        return self
+
+    def _validated(self):
+        """The model's Config (None for a baseline) and the training settings, all checked."""
+        if models.is_neural(self.model):  # checking its Config imports Keras: on this backend
+            backend.use(self.backend)
+        config = models.make_config(self.model, self.params)
+        settings = TrainSettings.from_params(self.get_params())
+        for name, minimum, none_ok in _WINDOW_CHECKS:
+            check_int(name, getattr(self, name), minimum, none_ok=none_ok)
         scaling.check_kind(self.scaler)
+        scaling.check_norm(self.norm)
+        intervals.check_levels(self.levels)
         backend.check(self.backend)
-        if self.norm not in scaling.NORMS:
-            raise ConfigError(f"Unknown --norm '{self.norm}'. Use one of: {', '.join(scaling.NORMS)}.")
+        if not isinstance(self.progress, bool):
+            raise ConfigError(f"progress must be True or False, got {self.progress!r}.")
+        return config, settings
+
+    def resolve(self, panel: Panel, test_size: int | None = None) -> Forecaster:
+        """Resolve the window settings against ``panel`` and split its series; nothing is fit.
+
+        Sets ``levels_``, ``season_``, ``horizon_``, ``lookback_``, ``val_size_``,
+        ``test_size_``, ``ids_`` and ``splits_``.
+
+        Raises:
+            DataError: A series is too short for the windows, validation and test parts.
+        """
         self.levels_ = intervals.check_levels(self.levels)
         self.season_ = panel.season
-        self.horizon_ = _positive("horizon", max(panel.season, 1) if self.horizon is None
-                                  else self.horizon)
-        self.lookback_ = _positive("lookback", 2 * self.horizon_ if self.lookback is None
-                                   else self.lookback)
-        _positive("stride", self.stride)
+        self.horizon_ = max(panel.season, 1) if self.horizon is None else self.horizon
+        self.lookback_ = 2 * self.horizon_ if self.lookback is None else self.lookback
         self.val_size_ = self.horizon_ if self.val_size is None else self.val_size
         self.test_size_ = self.horizon_ if test_size is None else test_size
-        neural = is_neural(self.model)
+        check_int("test_size", self.test_size_, 0)
+        neural = models.is_neural(self.model)
         first = self.lookback_ + self.horizon_ if neural else 1
         need = first + self.val_size_ + self.gap + self.test_size_
-        check_length(panel, need, reason=_length_reason(self, first, neural))
+        check_length(panel, need, reason=_length_reason(self, neural))
         self.ids_ = list(panel.ids)
         self.splits_ = [splits.holdout(n, test_size=self.test_size_, val_size=self.val_size_,
                                        gap=self.gap, max_train_size=self.max_train_size)
                         for n in panel.lengths]
+        return self
+
+    def _windowing(self):
+        from forecaster._neural import Windowing
+
+        return Windowing(self.lookback_, self.horizon_, self.stride, self.norm, self.season_)
 
     # ------------------------------------------------------------ forecast
     def forecast_at(self, panel: Panel, origins: list[np.ndarray]) -> list[np.ndarray]:
@@ -149,7 +153,9 @@ class Forecaster:
                     for s, o in zip(panel.series, origins)]
         from forecaster import _neural
 
-        return _neural.forecast_at(self, panel, origins)
+        index = self._index()
+        scalers = [self.scalers_[index[s.id]] for s in panel.series]
+        return _neural.forecast_at(self.model_, scalers, panel, origins, self._windowing())
 
     def predict(self, panel: Panel) -> pd.DataFrame:
         """Forecast ``horizon_`` steps past the end of each series, with interval columns.
@@ -160,12 +166,12 @@ class Forecaster:
         self._check_compatible(panel)
         ends = [np.array([len(s.values)]) for s in panel.series]
         preds = self.forecast_at(panel, ends)
-        frames = []
+        index, frames = self._index(), []
         for i, (series, pred) in enumerate(zip(panel.series, preds)):
             block = {"id": series.id, "timestamp": panel.future_time(i, self.horizon_),
                      "forecast": pred[0]}
             if self.calibration_ is not None:
-                scale = self._scales(series, self._series_index(series.id), ends[i])[0]
+                scale = self._scales(series, index[series.id], ends[i])[0]
                 block.update(self.calibration_.bounds(pred[0], scale))
             frames.append(pd.DataFrame(block))
         return pd.concat(frames, ignore_index=True)
@@ -174,6 +180,7 @@ class Forecaster:
     def _calibrate(self, panel: Panel) -> intervals.Calibration | None:
         first = self.lookback_ if self.model_ is not None else 1
         origins = [np.arange(max(sp.val[0], first), sp.val[1]) for sp in self.splits_]
+        self.interval_scales_ = None
         if sum(len(o) for o in origins) == 0:
             return None
         self.interval_scales_ = [_interval_scale(s.values[:sp.train[1], 0], self.season_)
@@ -217,13 +224,75 @@ class Forecaster:
             frames.append(pd.DataFrame(block))
         return metrics.panel_mean(rows), rows, pd.concat(frames, ignore_index=True)
 
+    # --------------------------------------------------------------- state
+    def get_state(self) -> dict:
+        """The fitted state as plain JSON data: everything a saved run holds but the Keras model."""
+        self._check_fitted()
+        return {
+            "lookback": self.lookback_, "horizon": self.horizon_, "season": self.season_,
+            "val_size": self.val_size_, "test_size": self.test_size_,
+            "levels": list(self.levels_), "ids": list(self.ids_),
+            "last_timestamps": list(self.last_times_), "source": self.source_,
+            "schema": self.schema_, "splits": [s.as_dict() for s in self.splits_],
+            "config": self.config_, "n_params": self.n_params_, "backend": self.backend_,
+            "scalers": [s.to_dict() for s in self.scalers_], "history": self.history_,
+            "fit_seconds": self.fit_seconds_, "metrics": self.metrics_,
+            "calibration": self.calibration_.to_dict() if self.calibration_ else None,
+            "interval_scales": self.interval_scales_,
+        }
+
+    @classmethod
+    def from_state(cls, params: dict, state: dict, model=None) -> Forecaster:
+        """A fitted Forecaster from :meth:`get_params`, :meth:`get_state` and the Keras model."""
+        f = cls(**params)
+        f.lookback_, f.horizon_, f.season_ = state["lookback"], state["horizon"], state["season"]
+        f.val_size_, f.test_size_ = state["val_size"], state["test_size"]
+        f.levels_, f.ids_ = tuple(state["levels"]), list(state["ids"])
+        f.last_times_, f.source_, f.schema_ = state["last_timestamps"], state["source"], state["schema"]
+        f.splits_ = [splits.Split(tuple(d["train"]), tuple(d["val"]), tuple(d["test"]))
+                     for d in state["splits"]]
+        f.config_, f.n_params_, f.backend_ = state["config"], state["n_params"], state["backend"]
+        f.scalers_ = [scaling.Scaler.from_dict(d) for d in state["scalers"]]
+        f.history_, f.fit_seconds_, f.metrics_ = state["history"], state["fit_seconds"], state["metrics"]
+        cal = state["calibration"]
+        f.calibration_ = intervals.Calibration.from_dict(cal) if cal else None
+        f.interval_scales_ = state["interval_scales"]
+        f.model_ = model
+        return f
+
+    def save(self, path) -> None:
+        """Write the run directory atomically (see :mod:`forecaster.artifacts`)."""
+        from forecaster import artifacts
+
+        params = {**self.get_params(), "levels": list(self.levels), "progress": False}
+        artifacts.save(path, {"params": params, "state": self.get_state()}, self.model_)
+
+    @classmethod
+    def load(cls, path) -> Forecaster:
+        """Load a saved run directory without executing any code from it."""
+        from forecaster import artifacts
+
+        manifest = artifacts.read_manifest(path)
+        try:
+            params, state = dict(manifest["params"]), manifest["state"]
+            params["levels"] = tuple(params["levels"])
+            model = None
+            if manifest.get("model_file"):
+                models.module(params["model"])  # registers its custom layers (the Jordan cell)
+                model = artifacts.load_model(path)
+            return cls.from_state(params, state, model)
+        except (KeyError, TypeError, ValueError, ConfigError) as exc:
+            raise ArtifactError(f"{path} holds an incomplete or invalid run ({type(exc).__name__}: "
+                                f"{exc}); refit the model.") from None
+
     # ------------------------------------------------------------- helpers
     def _check_fitted(self) -> None:
         if not hasattr(self, "splits_"):
             raise ForecasterError("This Forecaster is not fitted yet; call fit(panel) first.")
 
-    def _series_index(self, series_id: str) -> int:
-        return self.ids_.index(series_id)
+    def _index(self) -> dict[str, int]:
+        """Series id -> its position among the training series."""
+        return {sid: i for i, sid in enumerate(self.ids_)}
 
     def _check_compatible(self, panel: Panel) -> None:
         self._check_fitted()
@@ -232,35 +301,16 @@ class Forecaster:
             if schema.get(key) != self.schema_.get(key):
                 raise DataError(f"{panel.source} does not match the model: {key} is "
                                 f"{schema.get(key)!r}, the model was fit with {self.schema_.get(key)!r}.")
-        unknown = [i for i in panel.ids if i not in self.ids_]
+        index = self._index()
+        unknown = [i for i in panel.ids if i not in index]
         if unknown:
             raise DataError(f"Series '{unknown[0]}' in {panel.source} was not in the training data; "
                             f"known ids: {', '.join(self.ids_[:5])}{'...' if len(self.ids_) > 5 else ''}.")
         if self.model_ is not None:
             check_length(panel, self.lookback_, reason=f"lookback {self.lookback_}")
 
-    def save(self, path) -> None:
-        """Write the artifact directory atomically (see :mod:`forecaster.artifacts`)."""
-        from forecaster import artifacts
 
-        self._check_fitted()
-        artifacts.save(self, path)
-
-    @classmethod
-    def load(cls, path) -> Forecaster:
-        """Load a saved run directory without executing any code from it."""
-        from forecaster import artifacts
-
-        return artifacts.load(path)
-
-
-def _positive(name: str, value: int) -> int:
-    if value < 1:
-        raise ConfigError(f"--{name} must be >= 1, got {value}.")
-    return int(value)
-
-
-def _length_reason(f: Forecaster, first: int, neural: bool) -> str:
+def _length_reason(f: Forecaster, neural: bool) -> str:
     head = f"lookback {f.lookback_} + horizon {f.horizon_}" if neural else "1 training row"
     return (f"{head} + validation {f.val_size_} + gap {f.gap} + test {f.test_size_}")
 

@@ -86,12 +86,20 @@ def local_scale(y: np.ndarray, origins: np.ndarray, *, season: int, window: int,
 
 
 def check_levels(levels) -> tuple[int, ...]:
-    """Validate interval levels (percent, strictly between 0 and 100)."""
-    levels = tuple(int(v) for v in levels)
-    bad = [v for v in levels if not 0 < v < 100]
+    """Validate interval levels (whole percents strictly between 0 and 100).
+
+    >>> check_levels([80, 95])
+    (80, 95)
+    """
+    try:
+        values = tuple(levels)
+    except TypeError:
+        raise ConfigError(f"levels must be a list of percents, got {levels!r}.") from None
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))
+           or v != int(v) or not 0 < v < 100]
     if bad:
         raise ConfigError(f"--level must be between 0 and 100 (percent), got {bad[0]}.")
-    return levels
+    return tuple(int(v) for v in values)
 
 
 def calibrate(residuals: np.ndarray, *, levels=DEFAULT_LEVELS) -> Calibration:

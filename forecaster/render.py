@@ -16,9 +16,6 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-METRIC_COLUMNS = ("mae", "rmse", "mape", "smape", "mase")
-
-
 def console() -> Console:
     """A console on stdout that does not wrap numbers when piped."""
     return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
@@ -55,29 +52,37 @@ def models_table(rows: list[dict]) -> Table:
 
 
 def fit_report(report: dict):
+    from forecaster.metrics import METRICS
+
     head = Text(f"{report['model']}: {fmt(report['n_params'])} parameters, "
                 f"{report['epochs_run']} epochs, {report['fit_seconds']:.1f} s fit, "
                 f"test metrics on the last {report['test_size']} steps of "
                 f"{report['n_series']} series; saved to {report['artifact']}")
     table = Table("metric", report["model"], "seasonal_naive")
-    for name in METRIC_COLUMNS:
+    for name in METRICS:
         table.add_row(name, fmt(report["metrics"].get(name)),
                       fmt(report["seasonal_naive"].get(name)))
     return Group(head, table)
 
 
+# Leaderboard column -> (heading, decimals); the columns and their order are compare.COLUMNS.
+_HEADINGS = {"n_params": ("params", 0), "fit_seconds": ("fit s", 2), "predict_ms": ("pred ms", 2),
+             "skill": ("skill %", 1), "coverage": ("cov{level}", 2),
+             "interval_width": ("width{level}", 1)}
+
+
 def leaderboard(doc: dict) -> Table:
+    from forecaster.compare import COLUMNS
+
     s = doc["settings"]
     level = s["levels"][0] if s["levels"] else None
     title = (f"Leaderboard by {s['metric']} ({s['folds']} fold(s) x {s['test_size']} steps, "
              f"horizon {s['horizon']}, lookback {s['lookback']}, {s['n_series']} series)")
-    table = Table("rank", "model", "params", "fit s", "pred ms", *METRIC_COLUMNS, "skill %",
-                  f"cov{level}", f"width{level}", title=title)
+    headings = {c: _HEADINGS.get(c, (c, 3)) for c in COLUMNS}
+    table = Table(*(h.format(level=level) for h, _ in headings.values()), title=title)
     for row in doc["leaderboard"]:
-        table.add_row(str(row["rank"]), row["model"], fmt(row["n_params"]),
-                      fmt(row["fit_seconds"], 2), fmt(row["predict_ms"], 2),
-                      *(fmt(row[m]) for m in METRIC_COLUMNS), fmt(row["skill"], 1),
-                      fmt(row["coverage"], 2), fmt(row["interval_width"], 1))
+        table.add_row(*(str(row[c]) if isinstance(row[c], str) or c == "rank" else fmt(row[c], d)
+                        for c, (_, d) in headings.items()))
     table.caption = _caption(doc)
     return table
 

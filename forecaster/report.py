@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecaster.compare import Comparison
+from forecaster.compare import COLUMNS, Comparison
 from forecaster.data import Panel
 
 TOP_MODELS = 3
@@ -29,11 +29,13 @@ def write_report(result: Comparison, panel: Panel, out: str | Path) -> list[Path
     metric = result.settings["metric"]
     ranked = [r["model"] for r in result.leaderboard if r["folds_scored"]][:TOP_MODELS]
     level = result.settings["levels"][0] if result.settings["levels"] else None
-    paths.append(plotting.plot_forecasts(_history(panel), result.forecasts, ranked,
-                                         out / "forecasts.png", target=panel.target, level=level))
-    paths.append(plotting.plot_metric_bars(result.leaderboard, metric, out / f"{metric}_by_model.png"))
-    paths.append(plotting.plot_loss_curves(_histories(result), out / "loss_curves.png"))
-    return paths
+    plots = [out / "forecasts.png", out / f"{metric}_by_model.png", out / "loss_curves.png"]
+    # Each plot function returns its figure; unreferenced, it is garbage-collected.
+    plotting.plot_forecasts(_history(panel), result.forecasts, ranked, plots[0],
+                            target=panel.target, level=level)
+    plotting.plot_metric_bars(result.leaderboard, metric, plots[1])
+    plotting.plot_loss_curves(_histories(result), plots[2])
+    return paths + plots
 
 
 def _history(panel: Panel) -> pd.DataFrame:
@@ -51,9 +53,7 @@ def _histories(result: Comparison) -> dict[str, list[dict]]:
 
 
 def _markdown(board: pd.DataFrame, settings: dict) -> str:
-    cols = [c for c in ("rank", "model", "n_params", "fit_seconds", "predict_ms", "mae", "rmse",
-                        "mape", "smape", "mase", "skill", "coverage", "interval_width", "error")
-            if c in board]
+    cols = [c for c in (*COLUMNS, "error") if c in board]
     lines = [f"# Leaderboard ({settings['metric']}, {settings['folds']} fold(s), "
              f"horizon {settings['horizon']}, source {settings['source']})", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]

@@ -66,6 +66,13 @@ def check_kind(kind: str) -> str:
     return kind
 
 
+def check_norm(norm: str) -> str:
+    """Validate a per-window normalization name."""
+    if norm not in NORMS:
+        raise ConfigError(f"Unknown --norm '{norm}'. Use one of: {', '.join(NORMS)}.")
+    return norm
+
+
 def fit(kind: str, train: np.ndarray) -> Scaler:
     """Fit a scaler on training rows ``(n, n_features)`` only.
 
@@ -81,11 +88,6 @@ def fit(kind: str, train: np.ndarray) -> Scaler:
         loc, scale = train.min(axis=0), train.max(axis=0) - train.min(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     return Scaler(kind, tuple(map(float, loc)), tuple(map(float, scale)))
-
-
-def state(scalers: list[Scaler]) -> list[dict]:
-    """JSON state of several scalers (one per series)."""
-    return [s.to_dict() for s in scalers]
 
 
 def window_offsets(x: np.ndarray, *, norm: str, horizon: int,

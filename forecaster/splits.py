@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forecaster.errors import ConfigError
+from forecaster.params import check_int
 
 Range = tuple[int, int]
 
@@ -44,11 +45,6 @@ class Split:
     def as_dict(self) -> dict[str, list[int]]:
         """Plain-JSON form for the artifact's leakage record."""
         return {"train": list(self.train), "val": list(self.val), "test": list(self.test)}
-
-
-def _check(name: str, value: int, minimum: int) -> None:
-    if value < minimum:
-        raise ConfigError(f"--{name.replace('_', '-')} must be >= {minimum}, got {value}.")
 
 
 def holdout(
@@ -90,7 +86,7 @@ def rolling_origin(
     its training data ends before that (expanding window, or sliding with
     ``max_train_size``). Test windows never overlap.
     """
-    _check("folds", n_splits, 1)
+    check_int("folds", n_splits, 1)
     return [
         _fold(n, origin=n - (n_splits - k) * test_size, test_size=test_size,
               val_size=val_size, gap=gap, max_train_size=max_train_size)
@@ -100,9 +96,9 @@ def rolling_origin(
 
 def _fold(n: int, *, origin: int, test_size: int, val_size: int, gap: int,
           max_train_size: int | None) -> Split:
-    _check("test_size", test_size, 0)
-    _check("val_size", val_size, 0)
-    _check("gap", gap, 0)
+    check_int("test_size", test_size, 0)
+    check_int("val_size", val_size, 0)
+    check_int("gap", gap, 0)
     val_stop = origin - gap
     train_stop = val_stop - val_size
     if train_stop < 1:
@@ -112,6 +108,6 @@ def _fold(n: int, *, origin: int, test_size: int, val_size: int, gap: int,
         )
     train_start = 0
     if max_train_size is not None:
-        _check("max_train_size", max_train_size, 1)
+        check_int("max_train_size", max_train_size, 1)
         train_start = max(0, train_stop - max_train_size)
     return Split((train_start, train_stop), (train_stop, val_stop), (origin, origin + test_size))

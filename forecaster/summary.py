@@ -16,7 +16,9 @@ GRU            3 * u * (u + i + 2)  (reset_after)      3 * u * (u + i)
 JordanCell     u * (i + o + 1) + o * (u + 1)           u * (i + o) + o * u
 =============  ======================================  =====================
 
-This module imports nothing heavy: it only reads attributes of the model it is given.
+The same closed forms, from sizes alone, give every model's ``n_params`` (what ``--budget``
+sizes), so counting needs no Keras. This module imports nothing heavy: :func:`describe`
+only reads attributes of the model it is given.
 
 Example (the course's arithmetic, weights only, no biases):
     >>> mlp_weights(T=20, D=30, M=16, k=3)
@@ -28,10 +30,15 @@ Example (the course's arithmetic, weights only, no biases):
 from __future__ import annotations
 
 from math import prod
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
-# (n_params, weights_only, formula) of one layer from its sizes.
-ClosedForm = tuple[int, int, str]
+
+class ClosedForm(NamedTuple):
+    """One layer's parameter count from its sizes, without and with biases, and the formula."""
+
+    n: int
+    weights_only: int
+    formula: str
 
 
 def mlp_weights(T: int, D: int, M: int, k: int) -> int:
@@ -52,46 +59,64 @@ def elman_weights(D: int, M: int, k: int) -> int:
     return D * M + M * M + M * k
 
 
-def _dense(layer, i: int) -> ClosedForm:
-    u, b = layer.units, int(layer.use_bias)
-    bias = f" + {u}" if b else ""
-    return i * u + b * u, i * u, f"{i} * {u}{bias} = {i * u + b * u}"
+def dense(i: int, u: int, bias: bool = True) -> ClosedForm:
+    """``Dense(u)`` on ``i`` inputs: ``i * u + u``.
+
+    >>> dense(16, 3)
+    ClosedForm(n=51, weights_only=48, formula='16 * 3 + 3 = 51')
+    """
+    n = i * u + int(bias) * u
+    return ClosedForm(n, i * u, f"{i} * {u}{f' + {u}' if bias else ''} = {n}")
 
 
-def _conv1d(layer, i: int) -> ClosedForm:
-    k, u, b = layer.kernel_size[0], layer.filters, int(layer.use_bias)
+def conv1d(k: int, i: int, u: int, bias: bool = True) -> ClosedForm:
+    """``Conv1D(u, k)`` on ``i`` channels: ``k * i * u + u``."""
     w = k * i * u
-    bias = f" + {u}" if b else ""
-    return w + b * u, w, f"{k} * {i} * {u}{bias} = {w + b * u}"
+    n = w + int(bias) * u
+    return ClosedForm(n, w, f"{k} * {i} * {u}{f' + {u}' if bias else ''} = {n}")
 
 
-def _gated(gates: int, cell, i: int, n_biases: int) -> ClosedForm:
-    """``gates * u * (u + i + n_biases)``: SimpleRNN (1 gate), GRU (3), LSTM (4)."""
-    u = cell.units
+def gated(gates: int, u: int, i: int, n_biases: int) -> ClosedForm:
+    """``gates * u * (u + i + n_biases)``: SimpleRNN (1 gate), GRU (3), LSTM (4).
+
+    >>> gated(4, 32, 1, 1).n  # LSTM(32) on one input
+    4352
+    """
     n = gates * u * (u + i + n_biases)
     lead = f"{gates} * " if gates > 1 else ""
     bias = f" + {n_biases}" if n_biases else ""
-    return n, gates * u * (u + i), f"{lead}{u} * ({u} + {i}{bias}) = {n}"
+    return ClosedForm(n, gates * u * (u + i), f"{lead}{u} * ({u} + {i}{bias}) = {n}")
+
+
+def jordan(u: int, i: int, o: int) -> ClosedForm:
+    """A Jordan cell with ``u`` hidden units, ``i`` inputs and ``o`` outputs fed back."""
+    n = u * (i + o + 1) + o * (u + 1)
+    return ClosedForm(n, u * (i + o) + o * u, f"{u} * ({i} + {o} + 1) + {o} * ({u} + 1) = {n}")
+
+
+def _dense(layer, i: int) -> ClosedForm:
+    return dense(i, layer.units, layer.use_bias)
+
+
+def _conv1d(layer, i: int) -> ClosedForm:
+    return conv1d(layer.kernel_size[0], i, layer.filters, layer.use_bias)
 
 
 def _simple_rnn(cell, i: int) -> ClosedForm:
-    return _gated(1, cell, i, int(cell.use_bias))
+    return gated(1, cell.units, i, int(cell.use_bias))
 
 
 def _lstm(cell, i: int) -> ClosedForm:
-    return _gated(4, cell, i, int(cell.use_bias))
+    return gated(4, cell.units, i, int(cell.use_bias))
 
 
 def _gru(cell, i: int) -> ClosedForm:
     # reset_after=True keeps separate input and recurrent biases: two per gate.
-    n_biases = (1 + int(cell.reset_after)) * int(cell.use_bias)
-    return _gated(3, cell, i, n_biases)
+    return gated(3, cell.units, i, (1 + int(cell.reset_after)) * int(cell.use_bias))
 
 
 def _jordan(cell, i: int) -> ClosedForm:
-    u, o = cell.units, cell.output_units
-    n = u * (i + o + 1) + o * (u + 1)
-    return n, u * (i + o) + o * u, f"{u} * ({i} + {o} + 1) + {o} * ({u} + 1) = {n}"
+    return jordan(cell.units, i, cell.output_units)
 
 
 _RULES: dict[str, Callable[[Any, int], ClosedForm]] = {
@@ -138,12 +163,10 @@ def describe(model) -> list[dict]:
         ``"4 * 32 * (32 + 1 + 1) = 4352"``) and ``weights_only`` (without biases).
 
     Example:
-        >>> from forecaster.models import lstm  # doctest: +SKIP
-        >>> describe(lstm.build(lstm.Config(), lookback=8, n_features=1, horizon=3))[1]
-        ... # doctest: +SKIP
-        {'name': 'lstm_1', 'type': 'LSTM', 'output_shape': (None, 32),
-         'n_params': 4352, 'closed_form': 4352,
-         'formula': '4 * 32 * (32 + 1 + 1) = 4352', 'weights_only': 4224}
+        >>> from forecaster.models import lstm
+        >>> row = describe(lstm.build(lstm.Config(), lookback=8, n_features=1, horizon=3))[1]
+        >>> row["type"], row["output_shape"], row["n_params"], row["formula"]
+        ('LSTM', (None, 32), 4352, '4 * 32 * (32 + 1 + 1) = 4352')
     """
     rows = []
     for layer in model.layers:

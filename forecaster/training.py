@@ -12,12 +12,13 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from forecaster import backend
 from forecaster.errors import ConfigError, TrainingError
+from forecaster.params import Params, check_int
 
 LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
 LR_FACTOR = 0.5  # --lr-patience: the learning rate is halved on each plateau ...
@@ -26,29 +27,44 @@ MIN_LR_RATIO = 1e-3  # ... down to a thousandth of --learning-rate
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """Everything training needs besides the model and the data; plain data, JSON-able."""
+    """Everything training needs besides the model and the data; plain data, JSON-able.
 
-    epochs: int = 100
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    loss: str = "mse"
-    patience: int = 10
-    clipnorm: float | None = 1.0
-    seed: int = 0
-    lr_patience: int = 0
+    The fields are :class:`~forecaster.params.Params` settings of the same names, with
+    their defaults there: build one with :meth:`from_params`.
+
+    >>> TrainSettings.from_params({"epochs": 5}).epochs, TrainSettings.from_params({}).loss
+    (5, 'mse')
+    """
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    loss: str
+    patience: int
+    clipnorm: float | None
+    seed: int
+    lr_patience: int
+
+    @classmethod
+    def from_params(cls, params: dict) -> TrainSettings:
+        """The training settings among ``params`` (a Forecaster's settings), defaults for the rest."""
+        merged = {**Params.defaults(), **params}
+        return cls(**{f.name: merged[f.name] for f in fields(cls)})
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise ConfigError(f"Unknown loss '{self.loss}'. Use one of: {', '.join(LOSSES)}.")
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}.")
-        if not self.learning_rate > 0:
+        for name, minimum in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("lr_patience", 0)):
+            check_int(name, getattr(self, name), minimum)
+        check_int("seed", self.seed, 0)
+        if not _is_number(self.learning_rate) or not self.learning_rate > 0:
             raise ConfigError(f"--learning-rate must be > 0, got {self.learning_rate}.")
-        if self.patience < 0:
-            raise ConfigError(f"--patience must be >= 0, got {self.patience}.")
-        if self.lr_patience < 0:
-            raise ConfigError(f"--lr-patience must be >= 0, got {self.lr_patience}.")
+        if self.clipnorm is not None and (not _is_number(self.clipnorm) or not self.clipnorm > 0):
+            raise ConfigError(f"clipnorm must be > 0 or None, got {self.clipnorm}.")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def seed_everything(seed: int) -> None:

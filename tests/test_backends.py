@@ -53,6 +53,6 @@ def test_an_artifact_saved_on_one_backend_loads_on_this_one(backend, monthly_csv
     assert proc.returncode == 0, proc.stderr[-3000:]
     theirs = json.loads(proc.stdout.strip().splitlines()[-1])
     f = Forecaster.load(tmp_path / "run")
-    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["backend"] == backend
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["state"]["backend"] == backend
     ours = f.predict(read_csv(monthly_csv))["forecast"].to_numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-4)

@@ -53,7 +53,9 @@ def test_bad_flag_value_is_a_usage_error(monthly_csv):
     (["--norm", "weird"], "Unknown --norm 'weird'. Use one of: series, window, season."),
     (["--level", "120"], "--level must be between 0 and 100 (percent), got 120."),
     (["--scaler", "robust"], "Unknown scaler 'robust'. Use one of: standard, minmax, none."),
-    (["--horizon", "0"], "--horizon must be >= 1, got 0."),
+    (["--horizon", "0"], "--horizon must be an integer >= 1, got 0."),
+    (["--epochs", "0"], "--epochs must be an integer >= 1, got 0."),
+    (["--loss", "bogus"], "Unknown loss 'bogus'"),
 ])
 def test_bad_option_values_are_one_line_errors(monthly_csv, flags, expected):
     assert_user_error(run("fit", monthly_csv, "--model", "naive", *flags), expected)
@@ -155,7 +157,7 @@ def test_baseline_compare_never_imports_tensorflow(monthly_csv):
     assert _modules_after(["compare", str(monthly_csv), "--models", "naive,drift,mean"]) == set()
 
 
-def test_kill_during_fit_leaves_no_run_directory(monthly_csv, tmp_path):
+def test_kill_during_training_leaves_no_run_directory(monthly_csv, tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "forecaster", "fit", str(monthly_csv), "--model",
                              "lstm", "--epochs", "100000", "--patience", "100000", "--out", str(out)],

@@ -98,11 +98,14 @@ def test_manifest_is_the_leakage_record(monthly_csv, tmp_path):
     m = json.loads((tmp_path / "run" / "manifest.json").read_text())
     import keras
 
-    assert m["format_version"] == 1 and m["backend"] == keras.backend.backend()
-    assert m["splits"] == [{"train": [0, 72], "val": [72, 84], "test": [84, 96]}]
-    assert m["settings"]["lookback"] == 24 and m["model"]["config"] == {"units": 4, "layers": 1,
-                                                                        "dropout": 0.0}
-    assert m["data"]["last_timestamps"] == ["2007-12-01 00:00:00"]
+    state = m["state"]
+    assert m["format_version"] == 2 and state["backend"] == keras.backend.backend()
+    assert m["model_file"] == "model.keras"
+    assert state["splits"] == [{"train": [0, 72], "val": [72, 84], "test": [84, 96]}]
+    assert state["lookback"] == 24 and state["config"] == {"units": 4, "layers": 1, "dropout": 0.0}
+    assert m["params"] == {**Forecaster.defaults(), **TINY, "model": "mlp",
+                           "params": TINY_PARAMS["mlp"], "levels": [80, 95]}
+    assert state["last_timestamps"] == ["2007-12-01 00:00:00"]
     assert {"keras", "numpy", "pandas", "forecaster"} <= set(m["libraries"])
 
 
@@ -149,7 +152,7 @@ def test_one_epoch_lowers_the_loss_on_a_sine_wave():
         params = TINY_PARAMS.get(name, {"units": 8})
         model = models.module(name).build(models.make_config(name, params), lookback=20,
                                           n_features=1, horizon=4)
-        training.compile_model(model, training.TrainSettings(learning_rate=1e-2))
+        training.compile_model(model, training.TrainSettings.from_params({"learning_rate": 1e-2}))
         before = model.evaluate(x, y, verbose=0)
         model.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
         assert model.evaluate(x, y, verbose=0) < before, name
@@ -165,7 +168,7 @@ def test_a_nan_loss_stops_training_with_a_clear_error():
     model = models.module("mlp").build(models.make_config("mlp", {"units": 2}), lookback=4,
                                        n_features=1, horizon=2)
     with pytest.raises(TrainingError, match="lower --learning-rate"):
-        training.train(model, x, y, x[:0], y[:0], training.TrainSettings(epochs=3))
+        training.train(model, x, y, x[:0], y[:0], training.TrainSettings.from_params({"epochs": 3}))
 
 
 def test_max_train_size_gives_a_sliding_training_window(monthly_csv):
@@ -210,8 +213,8 @@ def test_lr_patience_halves_the_rate_when_the_validation_loss_stalls():
         training.seed_everything(0)
         model = models.module("mlp").build(models.make_config("mlp", {"units": 8}), lookback=6,
                                            n_features=1, horizon=2)
-        settings = training.TrainSettings(epochs=12, batch_size=16, learning_rate=1e-2,
-                                          patience=0, lr_patience=lr_patience)
+        settings = training.TrainSettings.from_params(dict(
+            epochs=12, batch_size=16, learning_rate=1e-2, patience=0, lr_patience=lr_patience))
         return training.train(model, x, y, xv, yv, settings)
 
     rates = run(1)["learning_rates"]
@@ -228,7 +231,91 @@ def test_lr_patience_is_recorded_in_the_artifact(monthly_csv, tmp_path):
     f = tiny("mlp", lr_patience=1).fit(read_csv(monthly_csv))
     f.save(tmp_path / "run")
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
-    assert manifest["training"]["lr_patience"] == 1
+    assert manifest["params"]["lr_patience"] == 1
     assert Forecaster.load(tmp_path / "run").lr_patience == 1
-    with pytest.raises(ForecasterError, match="--lr-patience must be >= 0"):
+    with pytest.raises(ForecasterError, match="--lr-patience must be an integer >= 0"):
         tiny("mlp", lr_patience=-1).fit(read_csv(monthly_csv))
+
+
+# --- settings declared once, state as plain data ---------------------------------------
+
+
+def test_get_params_reads_the_signature_and_round_trips():
+    f = Forecaster("mlp", params={"units": 3}, epochs=7, levels=(90,))
+    params = f.get_params()
+    assert list(params) == list(Forecaster.param_names())
+    assert params["epochs"] == 7 and params["batch_size"] == Forecaster.defaults()["batch_size"]
+    assert Forecaster(**params).get_params() == params
+    assert f.set_params(epochs=3) is f and f.epochs == 3
+    with pytest.raises(ForecasterError, match="Unknown setting 'epoch'"):
+        f.set_params(epoch=3)
+    assert repr(f) == "Forecaster('mlp', params={'units': 3}, levels=(90,), epochs=3)"
+
+
+def test_training_settings_are_picked_from_the_params_by_name():
+    from dataclasses import fields
+
+    from forecaster.training import TrainSettings
+
+    settings = TrainSettings.from_params(Forecaster("mlp", epochs=3, loss="mae").get_params())
+    assert (settings.epochs, settings.loss) == (3, "mae")
+    assert {f.name for f in fields(TrainSettings)} <= set(Forecaster.param_names())
+
+
+BAD_SETTINGS = [
+    (dict(loss="bogus"), "Unknown loss 'bogus'"),
+    (dict(epochs=0), "--epochs must be an integer >= 1, got 0."),
+    (dict(epochs=2.5), "--epochs must be an integer >= 1, got 2.5."),
+    (dict(batch_size=0), "--batch-size must be an integer >= 1"),
+    (dict(learning_rate=0.0), "--learning-rate must be > 0"),
+    (dict(patience=-1), "--patience must be an integer >= 0"),
+    (dict(clipnorm=-1.0), "clipnorm must be > 0 or None"),
+    (dict(seed=-5), "--seed must be an integer >= 0"),
+    (dict(lookback=0), "--lookback must be an integer >= 1, got 0."),
+    (dict(horizon=-1), "--horizon must be an integer >= 1"),
+    (dict(stride=0), "--stride must be an integer >= 1"),
+    (dict(val_size=-1), "--val-size must be an integer >= 0"),
+    (dict(gap=-1), "--gap must be an integer >= 0"),
+    (dict(max_train_size=0), "--max-train-size must be an integer >= 1"),
+    (dict(scaler="robust"), "Unknown scaler 'robust'"),
+    (dict(norm="weird"), "Unknown --norm 'weird'"),
+    (dict(levels=(120,)), "--level must be between 0 and 100"),
+    (dict(backend="torch"), "Unknown backend 'torch'"),
+    (dict(progress="yes"), "progress must be True or False"),
+    (dict(params={"units": 3}), "takes no parameters"),
+]
+
+
+@pytest.mark.parametrize("model", ["naive", "mlp"])
+@pytest.mark.parametrize("bad, message", BAD_SETTINGS, ids=[str(b) for b, _ in BAD_SETTINGS])
+def test_every_setting_is_validated_at_fit_for_every_model(model, bad, message, monthly_csv):
+    if model == "mlp" and "params" in bad:
+        bad, message = dict(params={"size": 3}), "Unknown parameter 'size' for model 'mlp'"
+    with pytest.raises(ForecasterError) as info:
+        Forecaster(model, **bad).fit(read_csv(monthly_csv))
+    assert message in str(info.value)
+
+
+def test_state_is_plain_json_and_rebuilds_an_identical_forecaster(monthly_csv):
+    panel = read_csv(monthly_csv)
+    f = tiny("gru").fit(panel)
+    state = json.loads(json.dumps(f.get_state()))
+    g = Forecaster.from_state(f.get_params(), state, f.model_)
+    pd.testing.assert_frame_equal(g.predict(panel), f.predict(panel))
+    assert g.get_state() == state
+
+
+@pytest.mark.parametrize("name", ["mlp", "jordan", "seasonal_naive"])
+def test_a_version_1_run_still_loads_and_predicts_identically(name):
+    from tests.conftest import REPO
+
+    data = REPO / "tests" / "data"
+    manifest = json.loads((data / f"v1_run_{name}" / "manifest.json").read_text())
+    assert manifest["format_version"] == 1  # saved before the format change
+    f = Forecaster.load(data / f"v1_run_{name}")
+    assert f.model == name and f.get_state()["metrics"] == manifest["metrics"]
+    expected = pd.read_csv(data / f"v1_run_{name}.predict.csv", parse_dates=["timestamp"])
+    got = f.predict(read_csv(data / "v1_series.csv"))
+    np.testing.assert_allclose(got["forecast"], expected["forecast"], rtol=1e-6)
+    np.testing.assert_allclose(got["upper_95"], expected["upper_95"], rtol=1e-6)
+    assert (got["timestamp"] == expected["timestamp"]).all()

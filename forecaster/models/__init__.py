@@ -1,9 +1,18 @@
 """The model registry: every model forecaster knows, by name, in one place.
 
-Baselines (no weights, no TensorFlow) live in :mod:`forecaster.baselines`. Each neural
-model is one module ``forecaster/models/<name>.py`` holding a frozen ``Config``
-dataclass and ``build(config, *, lookback, n_features, horizon) -> keras.Model``.
-Modules are imported only when a model is used, so listing models stays cheap.
+Each entry (:class:`Spec`) declares a model's kind, its one-line description, the
+``Config`` field that sets its size (read by ``--budget``) and the output heads it offers
+(read by the model's ``Config`` and the contract tests). Baselines (no weights, no
+TensorFlow) live in :mod:`forecaster.baselines`. Each neural model is one module
+``forecaster/models/<name>.py`` holding a frozen ``Config`` dataclass,
+``build(config, *, lookback, n_features, horizon) -> keras.Model`` and ``n_params(config,
+...)``, its parameter count in closed form. Modules are imported only when a model is
+used, so listing models stays cheap.
+
+>>> REGISTRY["wavenet"].width, REGISTRY["wavenet"].heads
+('filters', ('last', 'sequence'))
+>>> [name for name in MODELS if REGISTRY[name].kind == "baseline"]
+['naive', 'seasonal_naive', 'drift', 'mean']
 """
 
 from __future__ import annotations
@@ -11,26 +20,56 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+from dataclasses import dataclass
 from types import ModuleType
 
 from forecaster.errors import ConfigError
 
-BASELINES: tuple[str, ...] = ("naive", "seasonal_naive", "drift", "mean")
-NEURAL: tuple[str, ...] = ("mlp", "simple_rnn", "jordan", "lstm", "gru", "wavenet")
-MODELS: tuple[str, ...] = BASELINES + NEURAL
+KINDS: tuple[str, ...] = ("baseline", "neural")
+RECURRENT_HEADS: tuple[str, ...] = ("last", "max", "sequence")
 
-DESCRIPTIONS: dict[str, str] = {
-    "naive": "repeat the last observed value",
-    "seasonal_naive": "repeat the last season (period --season)",
-    "drift": "straight line through the first and last observations",
-    "mean": "the mean of the history",
-    "mlp": "multilayer perceptron on the flattened window",
-    "simple_rnn": "Elman network (SimpleRNN)",
-    "jordan": "Jordan network: output fed back to the hidden layer",
-    "lstm": "long short-term memory",
-    "gru": "gated recurrent unit",
-    "wavenet": "stack of gated, dilated causal convolutions",
-}
+
+@dataclass(frozen=True)
+class Spec:
+    """One registered model.
+
+    Attributes:
+        name: The model's name, also its module's file name (neural models).
+        kind: ``"baseline"`` (no weights) or ``"neural"`` (a Keras model).
+        description: One line for ``forecaster models``.
+        width: The ``Config`` field that sets the model's size (``--budget`` sizes it).
+        fine_width: A second size field for a finer ``--budget`` match.
+        heads: The values of its ``Config.head`` (empty: no choice of head).
+    """
+
+    name: str
+    kind: str
+    description: str
+    width: str | None = None
+    fine_width: str | None = None
+    heads: tuple[str, ...] = ()
+
+
+REGISTRY: dict[str, Spec] = {spec.name: spec for spec in (
+    Spec("naive", "baseline", "repeat the last observed value"),
+    Spec("seasonal_naive", "baseline", "repeat the last season (period --season)"),
+    Spec("drift", "baseline", "straight line through the first and last observations"),
+    Spec("mean", "baseline", "the mean of the history"),
+    Spec("mlp", "neural", "multilayer perceptron on the flattened window", width="units"),
+    Spec("simple_rnn", "neural", "Elman network (SimpleRNN)", width="units",
+         heads=RECURRENT_HEADS),
+    Spec("jordan", "neural", "Jordan network: the cell's output fed back to its hidden layer",
+         width="units", heads=RECURRENT_HEADS),
+    Spec("lstm", "neural", "long short-term memory", width="units", heads=RECURRENT_HEADS),
+    Spec("gru", "neural", "gated recurrent unit", width="units", heads=RECURRENT_HEADS),
+    Spec("wavenet", "neural", "stack of gated, dilated causal convolutions", width="filters",
+         fine_width="skip_filters", heads=("last", "sequence")),
+)}
+MODELS: tuple[str, ...] = tuple(REGISTRY)
+BASELINES: tuple[str, ...] = tuple(n for n in MODELS if REGISTRY[n].kind == "baseline")
+NEURAL: tuple[str, ...] = tuple(n for n in MODELS if REGISTRY[n].kind == "neural")
+#: The model every leaderboard measures skill against.
+REFERENCE = "seasonal_naive"
 
 
 def check_name(name: str) -> str:
@@ -39,8 +78,10 @@ def check_name(name: str) -> str:
     >>> check_name("lstm")
     'lstm'
     """
-    if name in MODELS:
+    if isinstance(name, str) and name in MODELS:
         return name
+    if not isinstance(name, str):
+        raise ConfigError(f"A model name must be text, got {name!r}. Available: {', '.join(MODELS)}.")
     close = difflib.get_close_matches(name, MODELS, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     raise ConfigError(
@@ -54,9 +95,12 @@ def is_neural(name: str) -> bool:
 
 
 def module(name: str) -> ModuleType:
-    """Import and return the module of neural model ``name`` (imports Keras)."""
+    """Import and return the module of neural model ``name`` (selects the backend, imports Keras)."""
+    from forecaster import backend
+
     if not is_neural(name):
         raise ConfigError(f"Model '{name}' is a baseline; it has no Keras module.")
+    backend.use()  # before Keras is imported, so that it starts on forecaster's backend
     return importlib.import_module(f"forecaster.models.{name}")
 
 
@@ -64,8 +108,18 @@ def make_config(name: str, params: dict[str, object] | None = None):
     """Build model ``name``'s ``Config`` from ``params``, validating keys and types.
 
     Values given as strings (from ``--param KEY=VALUE``) are converted to the type of
-    the field's default.
+    the field's default. A baseline has no ``Config``: it takes no parameters, and gets None.
+
+    >>> make_config("naive") is None
+    True
     """
+    if params is not None and not isinstance(params, dict):
+        raise ConfigError(f"Model parameters must be a dict of KEY: VALUE, got {params!r}.")
+    if not is_neural(name):
+        if params:
+            raise ConfigError(f"Model '{name}' takes no parameters, got {', '.join(map(str, params))}; "
+                              "leave out --param.")
+        return None
     config_cls = module(name).Config
     fields = {f.name: f for f in dataclasses.fields(config_cls)}
     params = dict(params or {})

@@ -1,14 +1,21 @@
 """The shared builder of the recurrent models: simple_rnn, jordan, lstm and gru.
 
 The four recurrent models differ only in the layer that carries the state from one
-time step to the next; everything around it (stacking, dropout, the head) lives here
-once. A model file passes a *layer factory* and gets a ``keras.Model`` back::
+time step to the next; everything around it (stacking, dropout, the head) and its
+parameter count lives here once. A model file passes a *layer factory* and the closed
+form of one layer's parameters, and gets its ``build`` and ``n_params`` back::
 
-    from forecaster.models._recurrent import RecurrentConfig, build_recurrent
-    model = build_recurrent(
-        keras.layers.LSTM, RecurrentConfig(units=4), model_name="lstm",
-        lookback=8, n_features=1, horizon=3,
-    )
+    build, n_params = recurrent_model(
+        keras.layers.LSTM, "lstm", lambda config, i: summary.gated(4, config.units, i, 1).n)
+
+For example, with ``lstm``, ``gru`` and ``simple_rnn`` made this way::
+
+    >>> from forecaster.models import gru, lstm, simple_rnn
+    >>> config = RecurrentConfig(units=4, head="sequence")
+    >>> shape = dict(lookback=8, n_features=2, horizon=3)
+    >>> [(m.build(config, **shape).output_shape, m.n_params(config, **shape))
+    ...  for m in (simple_rnn, lstm, gru)]
+    [((None, 8, 3), 43), ((None, 8, 3), 127), ((None, 8, 3), 111)]
 
 Heads (``RecurrentConfig.head``):
 
@@ -29,9 +36,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from forecaster import summary
 from forecaster.errors import ConfigError
-
-HEADS: tuple[str, ...] = ("last", "max", "sequence")
+from forecaster.models import RECURRENT_HEADS
 
 
 def check_int(name: str, value: object, minimum: int = 1) -> None:
@@ -94,7 +101,7 @@ class RecurrentConfig:
         check_int("units", self.units)
         check_int("layers", self.layers)
         check_dropout(self.dropout)
-        check_choice("head", self.head, HEADS)
+        check_choice("head", self.head, RECURRENT_HEADS)
 
 
 #: ``factory(units, *, return_sequences, name) -> layer``, e.g. ``keras.layers.GRU``.
@@ -145,3 +152,49 @@ def build_recurrent(
     outputs = keras.layers.Dense(horizon, name="head")(x)
     # (batch, horizon), or (batch, lookback, horizon) for head="sequence"
     return keras.Model(inputs, outputs, name=model_name)
+
+
+def stacked_params(layer_params: Callable[[int], int], config: RecurrentConfig, *,
+                   n_features: int, horizon: int, width: int | None = None) -> int:
+    """Closed-form parameter count of :func:`build_recurrent`'s model.
+
+    Args:
+        layer_params: One recurrent layer's count from its number of inputs per step.
+        config: The model's settings (``layers``, ``units``).
+        n_features: Inputs per step of the first layer.
+        horizon: Outputs of the ``Dense`` head.
+        width: What each layer passes upward (default ``config.units``).
+
+    >>> stacked_params(lambda i: summary.gated(4, 8, i, 1).n, RecurrentConfig(units=8),
+    ...                n_features=1, horizon=3)  # LSTM(8): 4 * 8 * (8 + 1 + 1) + 8 * 3 + 3
+    347
+    """
+    total, inputs = 0, n_features
+    for _ in range(config.layers):
+        total += layer_params(inputs)
+        inputs = width or config.units
+    return total + summary.dense(inputs, horizon).n
+
+
+def recurrent_model(factory: LayerFactory, name: str,
+                    layer_params: Callable[[RecurrentConfig, int], int]):
+    """The ``build`` and ``n_params`` functions of a recurrent model made of ``factory`` layers.
+
+    Args:
+        factory: The Keras recurrent layer class (see :func:`build_recurrent`).
+        name: The model's registry name.
+        layer_params: ``layer_params(config, inputs)``: one layer's parameter count.
+    """
+
+    def build(config: RecurrentConfig, *, lookback: int, n_features: int, horizon: int):
+        return build_recurrent(factory, config, model_name=name, lookback=lookback,
+                               n_features=n_features, horizon=horizon)
+
+    def n_params(config: RecurrentConfig, *, lookback: int, n_features: int,
+                 horizon: int) -> int:
+        return stacked_params(lambda i: layer_params(config, i), config,
+                              n_features=n_features, horizon=horizon)
+
+    build.__doc__ = f"Build the uncompiled {name} model (see :func:`build_recurrent`)."
+    n_params.__doc__ = f"The {name} model's parameter count, in closed form."
+    return build, n_params

@@ -27,8 +27,10 @@ import dataclasses
 
 import keras
 
+from forecaster import summary
 from forecaster.models._jordan_cell import JordanCell
-from forecaster.models._recurrent import RecurrentConfig, build_recurrent, check_int
+from forecaster.models._recurrent import (RecurrentConfig, build_recurrent, check_int,
+                                          stacked_params)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,3 +72,10 @@ def build(
         jordan_layer, config, model_name="jordan",
         lookback=lookback, n_features=n_features, horizon=horizon,
     )
+
+
+def n_params(config: Config, *, lookback: int, n_features: int, horizon: int) -> int:
+    """The jordan model's parameter count, in closed form (each layer passes ``y`` upward)."""
+    o = config.output_units or horizon
+    return stacked_params(lambda i: summary.jordan(config.units, i, o).n, config,
+                          n_features=n_features, horizon=horizon, width=o)

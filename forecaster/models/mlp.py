@@ -24,6 +24,7 @@ import dataclasses
 
 import keras
 
+from forecaster import summary
 from forecaster.models._recurrent import check_dropout, check_int
 
 
@@ -74,3 +75,16 @@ def build(
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{i}")(x)
     outputs = keras.layers.Dense(horizon, name="head")(x)  # (batch, horizon)
     return keras.Model(inputs, outputs, name="mlp")
+
+
+def n_params(config: Config, *, lookback: int, n_features: int, horizon: int) -> int:
+    """The MLP's parameter count, in closed form.
+
+    >>> n_params(Config(units=16, layers=1), lookback=20, n_features=30, horizon=3)
+    9667
+    """
+    total, width = 0, lookback * n_features
+    for _ in range(config.layers):
+        total += summary.dense(width, config.units).n
+        width = config.units
+    return total + summary.dense(width, horizon).n

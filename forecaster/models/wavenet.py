@@ -35,10 +35,10 @@ import dataclasses
 
 import keras
 
+from forecaster import summary
 from forecaster.errors import ConfigError
+from forecaster.models import REGISTRY
 from forecaster.models._recurrent import check_choice, check_dropout, check_int
-
-HEADS: tuple[str, ...] = ("last", "sequence")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Config:
         if self.layers is not None:
             check_int("layers", self.layers)
         check_dropout(self.dropout)
-        check_choice("head", self.head, HEADS)
+        check_choice("head", self.head, REGISTRY["wavenet"].heads)
 
 
 def receptive_field(kernel_size: int, layers: int) -> int:
@@ -166,3 +166,19 @@ def build(
     outputs = keras.layers.Dense(horizon, name="head")(s)
     # (batch, horizon), or (batch, lookback, horizon) for head="sequence"
     return keras.Model(inputs, outputs, name="wavenet")
+
+
+def n_params(config: Config, *, lookback: int, n_features: int, horizon: int) -> int:
+    """WaveNet's parameter count, in closed form.
+
+    >>> n_params(Config(filters=4), lookback=8, n_features=2, horizon=3)
+    363
+    """
+    f, s, k = config.filters, _skip_width(config), config.kernel_size
+    n_blocks = resolve_layers(config, lookback)
+    total = summary.conv1d(1, n_features, f).n  # input_conv
+    for i in range(1, n_blocks + 1):
+        total += 2 * summary.conv1d(k, f, f).n + summary.conv1d(1, f, s).n  # filter, gate, skip
+        if i < n_blocks:
+            total += summary.conv1d(1, f, f).n  # residual
+    return total + summary.conv1d(1, s, s).n + summary.dense(s, horizon).n  # post_conv, head
