@@ -1,30 +1,45 @@
-"""CSV plumbing behind :mod:`forecaster.data`: load a file, pick column roles, parse values.
+"""File plumbing behind :mod:`forecaster.data`: load a file, pick column roles, parse values, check rows.
 
 Private. Every error names the file, the column and the row and says how to fix it.
 Rows are counted like a spreadsheet user would: data row 1 is the first row under the
-header, so data row ``r`` sits on line ``r + 1`` of the file.
+header, so data row ``r`` sits on line ``r + 1`` of a CSV file (Parquet files have rows only).
+
+:func:`load` reads CSV (UTF-8, BOM and CRLF accepted; gzip, bz2, zip, xz by extension, gzip
+also by its first bytes), Parquet (``.parquet``/``.pq`` or the ``PAR1`` marker; needs
+pyarrow) and ``-``: either of them on standard input.
 
 Example:
-    >>> where("data.csv", 6), where("<frame>", 6)
-    ('row 7 (line 8)', 'row 7')
+    >>> where("data.csv", 6), where("<frame>", 6), where("data.parquet", 6)
+    ('row 7 (line 8)', 'row 7', 'row 7')
+    >>> source_name("-"), label("<stdin>"), label("/tmp/data.csv.gz")
+    ('<stdin>', '<stdin>', 'data.csv.gz')
 """
 
 from __future__ import annotations
 
+import io
+import lzma
 import os
-import warnings
+import re
+import sys
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from forecaster.errors import ConfigError, DataError
+from forecaster.errors import DataError
 
-# Lower-cased column names that are taken as the time column without asking.
-TIME_NAMES = ("date", "ds", "time", "timestamp", "datetime", "period", "month", "year", "week", "day")
-# Integer time columns whose values all fall in this range are calendar years (sunspots' `year`).
-YEAR_RANGE = (1000, 2999)
+STDIN = "<stdin>"
+_PARQUET = (".parquet", ".pq")
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+_WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
+FILL_HINT = "Pass --fill interpolate|ffill|zero to fill them"
+_HEAD = 65536  # bytes read up front to tell the format and check the separator
+# 1,5 and 1.234,5: a number written with a decimal comma (or a thousands comma, as in 1,500).
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+\s*")
 
 
 def label(source: str) -> str:
@@ -33,52 +48,159 @@ def label(source: str) -> str:
 
 
 def where(source: str, pos: int) -> str:
-    """Names 0-based data row `pos` of `source` for a message, with its file line when a file."""
+    """Names 0-based data row `pos` of `source` for a message, with its line when CSV text."""
     row = int(pos) + 1
-    return f"row {row}" if source.startswith("<") else f"row {row} (line {row + 1})"
+    text = source == STDIN or not (source.startswith("<") or source.lower().endswith(_PARQUET))
+    return f"row {row} (line {row + 1})" if text else f"row {row}"
 
 
 def show(value: object, limit: int = 40) -> str:
     """Echoes a bad value in a message, quoted when text and cut to `limit` characters."""
-    text = repr(value) if isinstance(value, str) else str(value)
+    text = repr(value[: limit + 2]) if isinstance(value, str) else str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def names(columns, limit: int = 12) -> str:
-    """Lists column names for a message, cut after `limit` (wide M4 files have 961)."""
-    columns = [str(c) for c in columns]
+    """Lists column names for a message, cut after `limit` (wide M4 files have 961), each cut at 40 characters."""
+    columns = [str(c) if len(str(c)) <= 40 else str(c)[:37] + "..." for c in columns]
     if len(columns) <= limit:
         return ", ".join(columns)
     return ", ".join(columns[:limit]) + f", ... ({len(columns)} columns)"
 
 
-def load_csv(path: str | os.PathLike) -> pd.DataFrame:
-    """Reads a UTF-8 CSV (BOM and CRLF accepted) into a frame, or raises one clear DataError."""
-    p, name = Path(path), Path(path).name or str(path)
+def source_name(path: str | os.PathLike) -> str:
+    """The ``Panel.source`` of data read from `path`: the path as text, ``<stdin>`` for ``-``."""
+    text = os.fspath(path)
+    return STDIN if text == "-" else text
+
+
+def load(path: str | os.PathLike) -> pd.DataFrame:
+    """Reads a CSV (plain or compressed) or Parquet file, or either on stdin for ``-``, into a frame.
+
+    Raises one clear DataError for a missing, empty, unreadable or malformed file.
+    """
+    if os.fspath(path) == "-":
+        data = _stdin_bytes()
+        if data.startswith(b"PAR1"):
+            return _read_parquet(io.BytesIO(data), STDIN)
+        return _read_text(io.BytesIO(data), STDIN, data[:_HEAD])
+    p = Path(path)
+    name = p.name or str(path)
+    head = _head(p, path, name)
+    if p.suffix.lower() in _PARQUET or head.startswith(b"PAR1"):
+        return _read_parquet(p, name)
+    return _read_text(p, name, head)
+
+
+def _stdin_bytes() -> bytes:
+    stream = sys.stdin
+    if stream is None or getattr(stream, "isatty", lambda: False)():
+        raise DataError("No data on standard input: '-' reads a CSV piped in, as in "
+                        "`cat data.csv | forecaster compare -`. Pipe the data in, or pass the file's path.")
+    data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode()
+    if not data:
+        raise DataError(f"{STDIN} is empty (0 bytes); expected a header row and data rows. Check what is piped in.")
+    return data
+
+
+def _head(p: Path, path, name: str) -> bytes:
+    """The first bytes of file `p`, once it is known to exist, be a file and not be empty."""
     if not p.exists():
-        raise DataError(f"File not found: {path}. Check the path and pass an existing CSV file.")
+        raise DataError(f"File not found: {path}. Check the path and pass an existing CSV or Parquet file.")
     if p.is_dir():
-        raise DataError(f"{path} is a directory, not a CSV file; pass the path of a CSV file.")
-    if p.stat().st_size == 0:
+        raise DataError(f"{path} is a directory, not a file; pass the path of a CSV or Parquet file.")
+    if p.suffix.lower() in _WORKBOOKS:
+        raise DataError(f"{name} is a spreadsheet workbook, which is not read directly; "
+                        "save the sheet as CSV and pass that file.")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(_HEAD)
+    except OSError as exc:
+        raise DataError(f"Cannot read {name}: {exc.strerror or exc}. Check the file's permissions.") from None
+    if not head:
         raise DataError(f"{name} is empty (0 bytes); expected a header row and data rows. Check the file was written.")
+    return head
+
+
+def _read_parquet(src, name: str) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(src)
+    except ImportError:
+        raise DataError(f"Reading {name} needs pyarrow, a Parquet reader that is not installed; "
+                        "install it with `pip install pyarrow`, or save the data as CSV.") from None
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(f"Cannot read {name} as a Parquet file: {_reason(exc)}. Check it was written completely "
+                        "as Parquet, or save the data as CSV.") from None
+
+
+def _read_text(src, name: str, head: bytes) -> pd.DataFrame:
+    """Parses CSV text from a path or buffer; `head` is its first bytes, to sniff gzip and ';'."""
+    gzipped = head.startswith(b"\x1f\x8b")
+    compressed = gzipped or name.lower().endswith(_COMPRESSED)
+    _check_separator(_first_line(head, gzipped, compressed), name)
     try:
         # low_memory=False: chunked parsing can give one column mixed types on big files.
-        df = pd.read_csv(p, encoding="utf-8-sig", low_memory=False)
+        df = pd.read_csv(src, encoding="utf-8-sig", low_memory=False, compression="gzip" if gzipped else "infer")
     except pd.errors.EmptyDataError:
         raise DataError(f"{name} has no header and no data (blank lines only); "
                         "expected a header row and data rows. Check the file was written completely.") from None
     except pd.errors.ParserError as exc:
-        reason = " ".join(str(exc).split())
-        raise DataError(f"Cannot parse {name} as CSV: {reason}. Give every line as many fields as the header.") from None
+        raise DataError(f"Cannot parse {name} as CSV: {_reason(exc)}. Give every line as many fields as the header.") from None
     except UnicodeDecodeError as exc:
         raise DataError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8.") from None
-    except OSError as exc:
-        raise DataError(f"Cannot read {name}: {exc.strerror or exc}. Check the file's permissions.") from None
+    except (EOFError, OSError, ValueError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as exc:
+        raise _unreadable(exc, name, compressed) from None
+    if len(df.columns) == 1:
+        _check_separator(str(df.columns[0]), name)
     if not isinstance(df.index, pd.RangeIndex):
         # pandas silently turns one surplus field per row into an index.
         raise DataError(f"Cannot parse {name} as CSV: data rows have more fields than the header ({names(df.columns)}). "
                         "Give every line as many fields as the header.")
     return df
+
+
+def _unreadable(exc: Exception, name: str, compressed: bool) -> Exception:
+    """The DataError for a file that cannot be read or decompressed (`exc` itself if neither)."""
+    if isinstance(exc, PermissionError) or (isinstance(exc, OSError) and not compressed):
+        return DataError(f"Cannot read {name}: {exc.strerror or exc}. Check the file's permissions.")
+    if compressed:
+        return DataError(f"Cannot decompress {name}: {_reason(exc)}; expected a complete compressed CSV file. "
+                         "Check the file was written completely, or pass it uncompressed.")
+    return exc
+
+
+def _reason(exc: Exception) -> str:
+    """An exception's message on one line, cut short: pandas and pyarrow messages can be long."""
+    text = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _first_line(head: bytes, gzipped: bool, compressed: bool) -> str:
+    """The header line of CSV text starting with `head`, or "" when it cannot be told (pandas then reports)."""
+    if gzipped:
+        try:
+            head = zlib.decompressobj(wbits=31).decompress(head, _HEAD)  # a truncated stream is fine here
+        except zlib.error:
+            return ""
+    elif compressed:
+        return ""  # bz2, zip, xz: checked after parsing
+    try:
+        return head.split(b"\n", 1)[0].decode("utf-8").lstrip("\ufeff").rstrip("\r")
+    except UnicodeDecodeError:
+        return ""
+
+
+def _check_separator(header: str, name: str) -> None:
+    """Raises a hint when a header line has semicolons or tabs and no commas."""
+    for sep, kind in ((";", "semicolon"), ("\t", "tab")):
+        if sep in header and "," not in header:
+            raise DataError(f"{name} looks {kind}-separated (header {show(header)}); save it with commas as "
+                            "separators (and points as decimal marks), e.g. date,sales then 2020-01-01,1.5.")
+
+
+def stamp(t: object) -> str:
+    """A timestamp or integer step as a message shows it."""
+    return f"step {t}" if isinstance(t, (int, np.integer)) else str(t)
 
 
 def tidy_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -105,30 +227,14 @@ def require(df: pd.DataFrame, column: str, flag: str, source: str) -> str:
     return column
 
 
-def _looks_like_dates(col: pd.Series) -> bool:
-    """True when the first 20 non-empty values of a text column all parse as dates."""
-    sample = col.dropna().head(20)
-    if sample.empty or ptypes.is_numeric_dtype(sample):
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Could not infer format" is expected on non-dates
-        try:
-            return bool(pd.to_datetime(sample.astype(str), errors="coerce").notna().all())
-        except (ValueError, TypeError, OverflowError):
-            return False
+def is_numeric(col: pd.Series) -> bool:
+    """True for a column of numbers (booleans are not numbers here)."""
+    return ptypes.is_numeric_dtype(col) and not ptypes.is_bool_dtype(col)
 
 
-def detect_time(df: pd.DataFrame, source: str, exclude: set[str]) -> str:
-    """Finds the time column: the only one with a time-like name, else the only date-valued one."""
-    rest = [c for c in df.columns if c not in exclude]
-    for found in ([c for c in rest if c.lower() in TIME_NAMES], [c for c in rest if _looks_like_dates(df[c])]):
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            raise DataError(f"{label(source)} has several possible time columns ({names(found)}); "
-                            "pass --time-col with one of them.")
-    raise DataError(f"No time column found in {label(source)}: no column is named {'/'.join(TIME_NAMES)} or holds "
-                    f"dates. Columns: {names(df.columns)}. Pass --time-col with the column of timestamps.")
+def _decimal_comma(value: object) -> bool:
+    """True for text like '1,5' or '1.234,5': a number written with a decimal comma."""
+    return isinstance(value, str) and len(value) <= 64 and _DECIMAL_COMMA.fullmatch(value) is not None
 
 
 def pick_target(df: pd.DataFrame, source: str, used: set[str]) -> str:
@@ -136,6 +242,11 @@ def pick_target(df: pd.DataFrame, source: str, used: set[str]) -> str:
     rest = [c for c in df.columns if c not in used]
     if len(rest) == 1:
         return rest[0]
+    firsts = {c: df[c].dropna().iloc[0] for c in rest if not ptypes.is_numeric_dtype(df[c]) and df[c].notna().any()}
+    commas = [c for c, v in firsts.items() if _decimal_comma(v)]
+    if commas:  # text that should have been numbers: picking among the others would hide it
+        raise DataError(f"Column {commas[0]!r} of {label(source)} holds {show(firsts[commas[0]])}, a number with a "
+                        "decimal comma, so it is read as text; save the file with points as decimal marks (1.5, not 1,5).")
     numeric = [c for c in rest if ptypes.is_numeric_dtype(df[c])]
     if len(numeric) == 1:
         return numeric[0]
@@ -155,8 +266,11 @@ def to_float(df: pd.DataFrame, column: str, source: str) -> np.ndarray:
         values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.flatnonzero(np.isnan(values) & col.notna().to_numpy())
         if bad.size:
-            raise DataError(f"Non-numeric value {show(col.iloc[bad[0]])} in column {column!r} of {label(source)} at "
-                            f"{where(source, bad[0])} ({bad.size} row(s) in all); expected numbers. Fix or remove them.")
+            value = col.iloc[bad[0]]
+            fix = ("expected numbers with a point as the decimal mark; save the file with points as decimal marks "
+                   "(1.5, not 1,5)") if _decimal_comma(value) else "expected numbers. Fix or remove them"
+            raise DataError(f"Non-numeric value {show(value)} in column {column!r} of {label(source)} at "
+                            f"{where(source, bad[0])} ({bad.size} row(s) in all); {fix}.")
     inf = np.flatnonzero(np.isinf(values))
     if inf.size:
         raise DataError(f"Infinite value {show(col.iloc[inf[0]])} in column {column!r} of {label(source)} at "
@@ -164,61 +278,8 @@ def to_float(df: pd.DataFrame, column: str, source: str) -> np.ndarray:
     return values
 
 
-def parse_time(df: pd.DataFrame, column: str, source: str) -> pd.Index:
-    """Parses the time column into a DatetimeIndex, or an int64 Index of step numbers.
-
-    Integer columns whose values all lie in 1000..2999 are read as calendar years.
-    """
-    col = df[column]
-    missing = np.flatnonzero(col.isna().to_numpy())
-    if missing.size:
-        raise DataError(f"Missing time value in column {column!r} of {label(source)} at {where(source, missing[0])}; "
-                        "expected a timestamp on every row. Fill it in or remove the row.")
-    if ptypes.is_datetime64_any_dtype(col):
-        return pd.DatetimeIndex(col)
-    if ptypes.is_bool_dtype(col) or not ptypes.is_numeric_dtype(col):
-        return _parse_dates(col, column, source)
-    values = col.to_numpy()
-    if ptypes.is_float_dtype(col):
-        frac = np.flatnonzero(values != np.round(values))
-        if frac.size:
-            raise DataError(f"Column {column!r} of {label(source)} holds numbers that are not whole steps "
-                            f"({show(values[frac[0]])} at {where(source, frac[0])}); expected dates or integer steps. "
-                            "Convert it to dates (e.g. 1949-02-01) or pass --time-col with another column.")
-    steps = values.astype(np.int64)
-    if YEAR_RANGE[0] <= steps.min() and steps.max() <= YEAR_RANGE[1]:
-        return pd.DatetimeIndex((steps - 1970).astype("datetime64[Y]").astype("datetime64[s]"))
-    return pd.Index(steps, dtype=np.int64)
-
-
-def _parse_dates(col: pd.Series, column: str, source: str) -> pd.DatetimeIndex:
-    """Parses text timestamps; falls back to ISO 8601 for mixed precision, UTC for mixed offsets."""
-    text = col.astype(str)
-    best = None
-    for options in ({}, {"format": "ISO8601"}, {"format": "ISO8601", "utc": True}):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # dateutil fallback warnings; bad rows are reported below
-            try:
-                parsed = pd.to_datetime(text, errors="coerce", **options)
-            except (ValueError, TypeError, OverflowError):
-                continue  # e.g. "Mixed timezones detected": the UTC pass handles it
-        if best is None or parsed.isna().sum() < best.isna().sum():
-            best = parsed
-        if best.notna().all():
-            return pd.DatetimeIndex(best)
-    bad = 0 if best is None else int(np.flatnonzero(best.isna().to_numpy())[0])
-    raise DataError(f"Cannot read {show(text.iloc[bad])} in column {column!r} of {label(source)} at "
-                    f"{where(source, bad)} as a date; expected timestamps like 2020-01-31 or 2020-01-31 13:00. "
-                    "Fix the value, or pass --time-col with the right column.")
-
-
-def stamp(t: object) -> str:
-    """A timestamp or integer step as a message shows it."""
-    return f"step {t}" if isinstance(t, (int, np.integer)) else str(t)
-
-
 def series_codes(df: pd.DataFrame, id_col: str | None, target: str, source: str) -> tuple[np.ndarray, list[str]]:
-    """Per-row series codes and the ids as text, in order of first appearance (one series when wide)."""
+    """Per-row series codes and the ids as text, in order of first appearance (one series without id_col)."""
     if id_col is None:
         return np.zeros(len(df), dtype=np.intp), [target]
     col = df[id_col]
@@ -232,77 +293,46 @@ def series_codes(df: pd.DataFrame, id_col: str | None, target: str, source: str)
     return codes.astype(np.intp), [str(u) for u in uniques]
 
 
-def _pandas_freq(time: pd.DatetimeIndex) -> str | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pandas 3 warns that infer_freq will return an offset
-        try:
-            found = pd.infer_freq(time)
-        except (ValueError, TypeError):
-            return None
-    return getattr(found, "freqstr", found)
+def reject_empty_cells(values, columns, time, codes, ids, long_form: bool, source: str) -> None:
+    """Under fill="error", raises on the first empty target/covariate cell in file order."""
+    rows, cols = np.nonzero(np.isnan(values))
+    if rows.size:
+        r, j = rows[0], cols[0]
+        count = int(np.isnan(values[:, j]).sum())
+        who = f", series {ids[codes[r]]!r}" if long_form else ""
+        raise DataError(f"Column {columns[j]!r} of {label(source)} has {count} missing value(s) (first at "
+                        f"{where(source, r)}, {stamp(time[r])}{who}); expected a number on every row. "
+                        f"{FILL_HINT}, or fix the file.")
 
 
-def _infer_one(time: pd.DatetimeIndex) -> str | None:
-    """One series' frequency: pandas' answer, else the most common answer over short windows
-    (a series with gaps still has gap-free stretches), else its most common spacing."""
-    if len(time) < 2:
-        return None
-    found = _pandas_freq(time) if len(time) >= 3 else None
-    if found is None and len(time) >= 4:
-        starts = np.unique(np.linspace(0, len(time) - 4, num=min(25, len(time) - 3)).astype(int))
-        votes = pd.Series([_pandas_freq(time[s: s + 4]) for s in starts]).dropna()
-        found = votes.mode().iloc[0] if len(votes) else None
-    if found is None:
-        found = pd.tseries.frequencies.to_offset((time[1:] - time[:-1]).value_counts().index[0]).freqstr
-    return found
+def sorted_groups(time: pd.Index, codes: np.ndarray, ids: list[str], long_form: bool, source: str) -> list:
+    """Row positions of each series in time order; raises on a repeated (id, timestamp)."""
+    keys = time.asi8 if isinstance(time, pd.DatetimeIndex) else time.to_numpy()
+    order = np.lexsort((keys, codes))  # by series code (first appearance), then time
+    k, c = keys[order], codes[order]
+    same = np.flatnonzero((k[1:] == k[:-1]) & (c[1:] == c[:-1]))
+    if same.size:
+        a, b = sorted(order[same[0]: same[0] + 2])
+        who, per, hint = (f" for series {ids[c[same[0]]]!r}", " per series", "") if long_form else \
+            ("", "", ", or pass --id-col if the file holds several series")
+        raise DataError(f"Duplicate timestamp {stamp(time[a])}{who} in {label(source)} ({where(source, a)} and "
+                        f"{where(source, b)}); expected one row per timestamp{per}. Remove one of them{hint}.")
+    return np.split(order, np.flatnonzero(np.diff(c)) + 1)
 
 
-def resolve_freq(freq: str | None, times: list[pd.Index], ids: list[str], time_col: str, source: str) -> str:
-    """The panel's one frequency: "step" for integer time, else `freq` checked, else inferred."""
-    if not isinstance(times[0], pd.DatetimeIndex):
-        if freq not in (None, "step"):
-            raise ConfigError(f"--freq {freq!r} needs dates, but column {time_col!r} of {label(source)} holds "
-                              "integer steps. Leave out --freq, or convert the column to dates.")
-        return "step"
-    if freq is not None:
-        try:
-            return pd.tseries.frequencies.to_offset(freq).freqstr
-        except (ValueError, TypeError):
-            raise ConfigError(f"Unknown frequency {freq!r}; expected a pandas offset alias such as h, D, W, MS, "
-                              "QS or YS. Pass --freq with one of them.") from None
-    found: dict[str, str] = {}
-    for sid, time in zip(ids, times):
-        one = _infer_one(time)
-        if one is not None:
-            found.setdefault(one, sid)
-    if len(found) > 1:
-        listed = ", ".join(f"{f!r} for {sid!r}" for f, sid in list(found.items())[:4])
-        raise DataError(f"Series in {label(source)} have different frequencies ({listed}); expected one. "
-                        "Pass --freq to choose one.")
-    if not found:
-        raise DataError(f"Cannot infer the frequency of {label(source)}: every series has a single timestamp. "
-                        "Pass --freq, e.g. --freq h, D or MS.")
-    return next(iter(found))
-
-
-def season_for(freq: str) -> int:
-    """The usual seasonal period for a pandas frequency: the daily cycle for sub-daily data,
-    the weekly one for days, the yearly one for weeks, months and quarters; 1 otherwise.
-
-    Multiples divide the period when they can ("2h" -> 12) and give 1 when not ("5h").
-
-    Example:
-        >>> [season_for(f) for f in ["h", "15min", "D", "B", "W-SUN", "MS", "QS-JAN", "YS-JAN", "step", "2h"]]
-        [24, 96, 7, 5, 52, 12, 4, 1, 1, 12]
-    """
-    try:
-        offset = pd.tseries.frequencies.to_offset(freq)
-    except (ValueError, TypeError):
-        return 1  # "step" and anything unknown: no seasonal period assumed
-    code = offset.rule_code.split("-")[0]
-    core = code if code in _SEASONS else code.lstrip("B").rstrip("SE")  # MS, ME, BMS, QS, YE ... -> M, Q, Y
-    period, n = _SEASONS.get(core, 1), abs(offset.n) or 1
-    return period // n if period % n == 0 else 1
-
-
-_SEASONS = {"min": 1440, "h": 24, "D": 7, "B": 5, "C": 5, "W": 52, "M": 12, "Q": 4, "Y": 1}
+def wide_span(column: str, values: np.ndarray, order: np.ndarray, time: pd.Index, fill: str,
+              source: str) -> np.ndarray:
+    """Row positions, in time order, from a wide column's first value to its last; under
+    fill="error", raises on an empty cell in between."""
+    present = np.flatnonzero(~np.isnan(values[order]))
+    if not present.size:
+        raise DataError(f"Column {column!r} of {label(source)} has no values; expected numbers in every series "
+                        "column of a wide file. Remove the column, or pass --target with another one.")
+    rows = order[present[0]: present[-1] + 1]
+    empty = rows[np.isnan(values[rows])]
+    if fill == "error" and empty.size:
+        r = int(empty.min())  # the first in file order
+        raise DataError(f"Column {column!r} of {label(source)} has {empty.size} missing value(s) between its first "
+                        f"and last values (first at {where(source, r)}, {stamp(time[r])}); expected a number on "
+                        f"every row in between. {FILL_HINT}, or fix the file.")
+    return rows

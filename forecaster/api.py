@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecaster.data import Panel, read_csv
+from forecaster.data import Panel, read_csv, read_options
 from forecaster.errors import ConfigError
 from forecaster.forecaster import Forecaster
 from forecaster.models import REFERENCE
@@ -48,13 +48,9 @@ def fit_and_save(panel: Panel, model: str, out: str | Path, *, test_size: int | 
 def load_and_predict(run_dir: str | Path, data: str | Path | None = None) -> pd.DataFrame:
     """Forecast past the end of ``data`` (default: the training CSV) with a saved run."""
     f = Forecaster.load(run_dir)
-    schema = f.schema_
-    panel = read_csv(data or f.source_, target=schema["target"], time_col=schema["time_col"],
-                     id_col=schema["id_col"], covariates=list(schema["covariates"]) or None,
-                     freq=schema["freq"], season=schema["season"],
-                     fill=schema.get("fill", "error"))
+    panel = read_csv(data or f.source_, **read_options(f.schema_))
     frame = f.predict(panel)
-    if schema["id_col"] is None and len(panel.ids) == 1:
+    if panel.layout == "single":
         frame = frame.drop(columns="id")
     return frame
 

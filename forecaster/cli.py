@@ -56,7 +56,10 @@ def _read(data: Path, read: dict):
     """The panel in ``data``, read with the flags of :data:`forecaster.flags.DATA` that were given."""
     from forecaster.data import read_csv
 
-    return read_csv(data, **{k: v for k, v in read.items() if v is not None})
+    panel = read_csv(data, **{k: v for k, v in read.items() if v is not None})
+    for notice in panel.notices:
+        typer.echo(f"Note: {notice}", err=True)
+    return panel
 
 
 @app.command("models")

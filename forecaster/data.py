@@ -1,10 +1,24 @@
-"""CSV -> validated panel of series: one or many ids, a target, covariates, a regular index.
+"""Data file -> validated panel of series: one or many ids, a target, covariates, a regular index.
 
 A :class:`Panel` is what every other module consumes: each :class:`Series` sits on a
 regular time index (dates at one pandas frequency, or integer steps) with no gaps and no
 NaN, its target in column 0 of ``values`` and its covariates after it. Anything wrong with
 a user's file is raised here as a one-line :class:`~forecaster.errors.DataError` naming the
-file, the column, the row or timestamp, and the fix.
+file, the column, the row or timestamp, and the fix. Files are CSV (also compressed, e.g.
+``.csv.gz``), Parquet, or ``-`` for either on standard input.
+
+Layouts (``Panel.layout``, and ``"layout"`` in :meth:`Panel.schema`):
+
+- ``"single"``: a time column and one target (plus covariates): one series, id = target name.
+- ``"long"``: an ``id_col`` names each row's series: one series per id.
+- ``"wide"``: a time column and one numeric column per series, as spreadsheets hold them:
+  one series per column (id = column name); ``Panel.target`` is ``"value"`` and there are no
+  covariates. Each series spans its first to its last value (empty cells before and after are
+  not data); empty cells in between follow `fill`. ``wide=None`` reads a file this way when no
+  target, id column or covariates are given and every other column is numeric, two or more of
+  them; ``Panel.notices`` then holds a sentence saying so, for the caller to show.
+
+``read_csv(path, **read_options(panel.schema()))`` reads a file the way `panel` was read.
 
 Example:
     >>> import pandas as pd
@@ -14,6 +28,11 @@ Example:
     (('sales',), 'MS', 12, (3, 1))
     >>> panel.future_time(0, 2).strftime("%Y-%m-%d").tolist()
     ['2020-04-01', '2020-05-01']
+    >>> wide = from_frame(pd.DataFrame({"date": [2001, 2002, 2003], "a": [1, 2, None], "b": [None, 5, 6]}))
+    >>> wide.ids, wide.lengths, wide.target, wide.layout
+    (('a', 'b'), (2, 2), 'value', 'wide')
+    >>> wide.notices
+    ('Read 2 series from the columns of <frame> (wide layout); pass --target COL to forecast one of them, e.g. --target a.',)
 """
 
 from __future__ import annotations
@@ -26,14 +45,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecaster import _csv
-from forecaster._csv import label, season_for, where
+from forecaster import _csv, _time
+from forecaster._csv import label, stamp
+from forecaster._time import season_for
 from forecaster.errors import ConfigError, DataError
 
-__all__ = ["FILL_POLICIES", "Panel", "Series", "check_length", "from_frame", "read_csv", "season_for"]
+__all__ = ["FILL_POLICIES", "Panel", "Series", "check_length", "from_frame", "read_csv", "read_options", "season_for"]
 
 FILL_POLICIES = ("error", "interpolate", "ffill", "zero")
-_FILL_HINT = "Pass --fill interpolate|ffill|zero to fill them"
+WIDE_TARGET = "value"  # Panel.target of a wide panel, whose series are its columns
 
 
 @dataclass(frozen=True)
@@ -41,7 +61,7 @@ class Series:
     """One series on a regular index, with no gaps and no NaN.
 
     Attributes:
-        id: The series id: the id column's value in long files, the target's name in wide ones.
+        id: The series id: the id column's value (long), the column's name (wide), the target's (single).
         time: A DatetimeIndex at the panel's ``freq``, or an int64 Index of consecutive steps.
         values: float64 array, shape ``(len(time), 1 + n_covariates)``; column 0 is the target.
     """
@@ -60,6 +80,9 @@ class Series:
 class Panel:
     """Series read from one file: shared target, covariates, frequency and season.
 
+    ``wide`` marks a panel read one series per column (see :attr:`layout`); ``notices`` holds
+    sentences for the user about how the file was read (not errors), for the caller to show.
+
     Example:
         >>> import pandas as pd
         >>> df = pd.DataFrame({"id": ["a", "a", "b"], "ds": [1, 2, 1], "y": [1.0, 2.0, 3.0]})
@@ -77,6 +100,13 @@ class Panel:
     season: int
     source: str
     fill: str = "error"
+    wide: bool = False
+    notices: tuple[str, ...] = ()
+
+    @property
+    def layout(self) -> str:
+        """How the file holds its series: "wide" (one per column), "long" (an id column) or "single"."""
+        return "wide" if self.wide else "long" if self.id_col is not None else "single"
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -100,10 +130,13 @@ class Panel:
         return pd.date_range(time[-1], periods=horizon + 1, freq=self.freq, unit=time.unit, name=time.name)[1:]
 
     def schema(self) -> dict:
-        """The column roles, frequency and season as plain JSON (for artifacts and --json)."""
+        """The layout, column roles, frequency and season as plain JSON (for artifacts and --json).
+
+        :func:`read_options` turns it back into the arguments of :func:`read_csv`.
+        """
         return {"target": self.target, "covariates": list(self.covariates), "time_col": self.time_col,
                 "id_col": self.id_col, "freq": self.freq, "season": int(self.season),
-                "fill": self.fill}
+                "fill": self.fill, "layout": self.layout}
 
     def subset(self, ids: Iterable[str] | str) -> Panel:
         """The panel restricted to `ids`, in the order given."""
@@ -118,11 +151,12 @@ class Panel:
 
 def read_csv(path: str | os.PathLike, *, target: str | None = None, time_col: str | None = None,
              id_col: str | None = None, covariates: Iterable[str] | str | None = None, freq: str | None = None,
-             season: int | None = None, fill: str = "error") -> Panel:
-    """Reads a wide (time + value columns) or long (id, time, value) CSV into a :class:`Panel`.
+             season: int | None = None, fill: str = "error", wide: bool | None = None) -> Panel:
+    """Reads a single-series, long (id, time, value) or wide (time + a column per series) file into a :class:`Panel`.
 
     Args:
-        path: The CSV file; UTF-8, with or without BOM, LF or CRLF line endings.
+        path: A CSV file (UTF-8, with or without BOM, LF or CRLF; ``.gz``, ``.bz2``, ``.zip``, ``.xz``
+            compressed), a Parquet file (``.parquet``; needs pyarrow), or ``"-"`` for either on stdin.
         target: The column to forecast; may be left out when there is one numeric column.
         time_col: The time column; detected when one column is named like date/ds/time/... or holds dates.
         id_col: The series-id column of a long file; each id becomes one series, in order of first appearance.
@@ -130,48 +164,72 @@ def read_csv(path: str | os.PathLike, *, target: str | None = None, time_col: st
         freq: A pandas offset alias ("h", "D", "MS", ...); inferred when left out.
         season: The seasonal period; ``season_for(freq)`` when left out.
         fill: What to do with missing timestamps and empty cells: one of :data:`FILL_POLICIES`.
+        wide: True: one series per column but the time column; False: never; None: when the file
+            looks wide (see the module docstring), with a sentence in ``Panel.notices``.
 
     Returns:
-        The validated panel; ``source`` is `path`.
+        The validated panel; ``source`` is `path` as text, or ``"<stdin>"``.
 
     Raises:
         DataError: The file or its contents cannot be used as given.
-        ConfigError: `fill`, `season` or `freq` is not a valid value.
+        ConfigError: `fill`, `season`, `freq` or `wide` is not a valid value or combination.
 
     Example:
-        >>> panel = read_csv("sample_data/usaccdeaths.csv")  # doctest: +SKIP
-        >>> panel.target, panel.freq, panel.lengths  # doctest: +SKIP
-        ('deaths', 'MS', (72,))
+        >>> panel = read_csv("sample_data/usaccdeaths.csv")  # from the repository's root
+        >>> panel.target, panel.freq, panel.lengths, panel.layout
+        ('deaths', 'MS', (72,), 'single')
     """
-    _check_options(fill, season)
-    df = _csv.load_csv(path)
+    _check_options(fill, season, freq, wide)
+    df = _csv.load(path)
     return from_frame(df, target=target, time_col=time_col, id_col=id_col, covariates=covariates,
-                      freq=freq, season=season, fill=fill, source=os.fspath(path))
+                      freq=freq, season=season, fill=fill, wide=wide, source=_csv.source_name(path))
 
 
 def from_frame(df: pd.DataFrame, *, target: str | None = None, time_col: str | None = None,
                id_col: str | None = None, covariates: Iterable[str] | str | None = None, freq: str | None = None,
-               season: int | None = None, fill: str = "error", source: str = "<frame>") -> Panel:
+               season: int | None = None, fill: str = "error", wide: bool | None = None,
+               source: str = "<frame>") -> Panel:
     """Builds a :class:`Panel` from a DataFrame; the arguments are those of :func:`read_csv`.
 
     `source` names the data in messages and in ``Panel.source``. A named or datetime index
     is treated as a column. `df` is not modified.
     """
-    _check_options(fill, season)
+    freq = _check_options(fill, season, freq, wide)
+    covs = _covariate_names(covariates)
+    _check_wide(wide, target, id_col, covs)
     df = _csv.tidy_frame(df, source)
-    target, time_col, id_col, covs = _roles(df, source, target, time_col, id_col, covariates)
-    time = _csv.parse_time(df, time_col, source)
+    target, time_col, columns = _roles(df, source, target, time_col, id_col, covs, wide)
+    if columns:
+        return _wide_panel(df, columns, time_col, freq, season, fill, source, notice=wide is None)
+    time = _time.parse_time(df, time_col, source)
     values = np.column_stack([_csv.to_float(df, c, source) for c in (target, *covs)])  # (rows, n_features)
     codes, ids = _csv.series_codes(df, id_col, target, source)
     if fill == "error":
-        _reject_empty_cells(values, (target, *covs), time, codes, ids, id_col is not None, source)
-    groups = _sorted_groups(time, codes, ids, id_col is not None, source)
+        _csv.reject_empty_cells(values, (target, *covs), time, codes, ids, id_col is not None, source)
+    groups = _csv.sorted_groups(time, codes, ids, id_col is not None, source)
     times = [time[rows] for rows in groups]
-    freq = _csv.resolve_freq(freq, times, ids, time_col, source)
+    freq = _time.resolve_freq(freq, times, ids, time_col, source)
     series = tuple(_regular(ids[k], times[k], values[rows], freq, fill, (target, *covs), source)
                    for k, rows in enumerate(groups))
     return Panel(series, target, covs, time_col, id_col, freq,
                  int(season) if season is not None else season_for(freq), source, fill)
+
+
+def read_options(schema: dict) -> dict:
+    """The :func:`read_csv` keyword arguments that read a file the way ``Panel.schema()`` says.
+
+    Schemas saved before layouts existed (no "layout" key) read as single or long files.
+
+    Example:
+        >>> read_options({"target": "value", "covariates": [], "time_col": "date", "id_col": None,
+        ...               "freq": "MS", "season": 12, "fill": "error", "layout": "wide"})
+        {'target': None, 'time_col': 'date', 'id_col': None, 'covariates': None, 'freq': 'MS', 'season': 12, \
+'fill': 'error', 'wide': True}
+    """
+    wide = schema.get("layout") == "wide"
+    return {"target": None if wide else schema["target"], "time_col": schema["time_col"],
+            "id_col": schema["id_col"], "covariates": list(schema["covariates"]) or None, "freq": schema["freq"],
+            "season": schema["season"], "fill": schema.get("fill", "error"), "wide": wide}
 
 
 def check_length(panel: Panel, min_length: int, *, reason: str) -> None:
@@ -197,20 +255,37 @@ def check_length(panel: Panel, min_length: int, *, reason: str) -> None:
                         "or use longer series.")
 
 
-def _check_options(fill: str, season: int | None) -> None:
+def _check_options(fill: str, season: int | None, freq: str | None, wide: bool | None) -> str | None:
+    """Checks the plain-value options; returns `freq` as pandas spells it."""
     if fill not in FILL_POLICIES:
         raise ConfigError(f"Unknown fill policy {fill!r}; expected one of {', '.join(FILL_POLICIES)}. "
                           "Pass --fill with one of them.")
     ok = isinstance(season, (int, np.integer)) and not isinstance(season, bool) and season >= 1
     if season is not None and not ok:
         raise ConfigError(f"season must be a whole number >= 1, got {season!r}. Pass e.g. --season 12 for monthly data.")
+    if wide not in (None, True, False):
+        raise ConfigError(f"wide must be True, False or None, got {wide!r}. Pass --wide or --no-wide, or neither.")
+    return _time.check_freq(freq)
 
 
-def _roles(df, source, target, time_col, id_col, covariates) -> tuple[str, str, str | None, tuple[str, ...]]:
-    """Resolves (target, time_col, id_col, covariates), checking each named column exists."""
+def _covariate_names(covariates: Iterable[str] | str | None) -> tuple[str, ...]:
     if isinstance(covariates, str):
         covariates = [c for c in covariates.split(",") if c.strip()]
-    covs = tuple(dict.fromkeys(str(c).strip() for c in covariates or ()))  # ordered, without repeats
+    return tuple(dict.fromkeys(str(c).strip() for c in covariates or ()))  # ordered, without repeats
+
+
+def _check_wide(wide: bool | None, target: str | None, id_col: str | None, covs: tuple[str, ...]) -> None:
+    flag = "--id-col" if id_col is not None else "--covariates" if covs else "--target" if target is not None else None
+    if wide is True and flag:
+        raise ConfigError(f"--wide reads every column but the time column as a series, so it takes no {flag}. "
+                          f"Leave out {flag}, or --wide.")
+
+
+def _roles(df, source, target, time_col, id_col, covs, wide) -> tuple[str, str, tuple[str, ...]]:
+    """Resolves (target, time_col, wide columns), checking each named column exists.
+
+    The wide columns are () unless the file is read wide; the target is then WIDE_TARGET.
+    """
     for column, flag in [(id_col, "--id-col"), (time_col, "--time-col"), (target, "--target")]:
         if column is not None:
             _csv.require(df, column, flag, source)
@@ -218,9 +293,12 @@ def _roles(df, source, target, time_col, id_col, covariates) -> tuple[str, str, 
         _csv.require(df, column, "--covariates", source)
     if time_col is None:
         try:
-            time_col = _csv.detect_time(df, source, exclude={id_col, target, *covs})
+            time_col = _time.detect_time(df, source, exclude={id_col, target, *covs})
         except DataError:  # if the time column was named as a value column, the role clash below says so
-            time_col = _csv.detect_time(df, source, exclude={id_col})
+            time_col = _time.detect_time(df, source, exclude={id_col})
+    columns = _wide_columns(df, time_col, wide) if target is None and id_col is None and not covs else ()
+    if columns:
+        return WIDE_TARGET, time_col, columns
     if target is None:
         target = _csv.pick_target(df, source, used={time_col, id_col, *covs} - {None})
     roles = [("time column", time_col), ("id column", id_col), ("target", target)] + [("covariate", c) for c in covs]
@@ -230,47 +308,41 @@ def _roles(df, source, target, time_col, id_col, covariates) -> tuple[str, str, 
             raise ConfigError(f"Column {column!r} of {label(source)} is both the {seen[column]} and the {role}; "
                               "give each column one role with --target, --time-col, --id-col and --covariates.")
         seen.setdefault(column, role)
-    return target, time_col, id_col, covs
+    return target, time_col, ()
 
 
-def _reject_empty_cells(values, columns, time, codes, ids, long_form: bool, source: str) -> None:
-    """Under fill="error", raises on the first empty target/covariate cell in file order."""
-    rows, cols = np.nonzero(np.isnan(values))
-    if rows.size:
-        r, j = rows[0], cols[0]
-        count = int(np.isnan(values[:, j]).sum())
-        who = f", series {ids[codes[r]]!r}" if long_form else ""
-        raise DataError(f"Column {columns[j]!r} of {label(source)} has {count} missing value(s) (first at "
-                        f"{where(source, r)}, {_csv.stamp(time[r])}{who}); expected a number on every row. "
-                        f"{_FILL_HINT}, or fix the file.")
+def _wide_columns(df: pd.DataFrame, time_col: str, wide: bool | None) -> tuple[str, ...]:
+    """Every column but the time column when reading wide, else (); wide=None: if 2+ and all numeric."""
+    rest = tuple(c for c in df.columns if c != time_col)
+    if wide is None:
+        wide = len(rest) >= 2 and all(_csv.is_numeric(df[c]) for c in rest)
+    return rest if wide else ()
 
 
-def _sorted_groups(time: pd.Index, codes: np.ndarray, ids: list[str], long_form: bool, source: str) -> list:
-    """Row positions of each series in time order; raises on a repeated (id, timestamp)."""
-    keys = time.asi8 if isinstance(time, pd.DatetimeIndex) else time.to_numpy()
-    order = np.lexsort((keys, codes))  # by series code (first appearance), then time
-    k, c = keys[order], codes[order]
-    same = np.flatnonzero((k[1:] == k[:-1]) & (c[1:] == c[:-1]))
-    if same.size:
-        a, b = sorted(order[same[0]: same[0] + 2])
-        who, per, hint = (f" for series {ids[c[same[0]]]!r}", " per series", "") if long_form else \
-            ("", "", ", or pass --id-col if the file holds several series")
-        raise DataError(f"Duplicate timestamp {_csv.stamp(time[a])}{who} in {label(source)} ({where(source, a)} and "
-                        f"{where(source, b)}); expected one row per timestamp{per}. Remove one of them{hint}.")
-    return np.split(order, np.flatnonzero(np.diff(c)) + 1)
+def _wide_panel(df, columns, time_col, freq, season, fill, source, notice: bool) -> Panel:
+    """One series per column of a wide file, each from its first value to its last."""
+    time = _time.parse_time(df, time_col, source)
+    (order,) = _csv.sorted_groups(time, np.zeros(len(df), dtype=np.intp), [columns[0]], False, source)
+    values = [_csv.to_float(df, c, source) for c in columns]
+    spans = [_csv.wide_span(c, v, order, time, fill, source) for c, v in zip(columns, values)]
+    times = [time[rows] for rows in spans]
+    freq = _time.resolve_freq(freq, times, list(columns), time_col, source)
+    series = tuple(_regular(c, times[k], values[k][spans[k], None], freq, fill, (c,), source)  # (n, 1)
+                   for k, c in enumerate(columns))
+    notices = (f"Read {len(series)} series from the columns of {label(source)} (wide layout); pass --target COL "
+               f"to forecast one of them, e.g. --target {_csv.names(columns[:1])}.",) if notice else ()
+    return Panel(series, WIDE_TARGET, (), time_col, None, freq, int(season) if season is not None else season_for(freq),
+                 source, fill, wide=True, notices=notices)
 
 
 def _regular(sid: str, time: pd.Index, values: np.ndarray, freq: str, fill: str, columns, source: str) -> Series:
     """Places one series' sorted rows on its regular index and fills gaps and NaN per `fill`."""
-    if freq == "step":
-        grid = pd.Index(np.arange(time[0], time[-1] + 1, dtype=np.int64), name=time.name)
-    else:
-        grid = pd.date_range(time[0], time[-1], freq=freq, unit=time.unit, name=time.name)
+    grid = _time.regular_index(time, freq, sid, source)
     pos = grid.get_indexer(time)
     off = np.flatnonzero(pos < 0)
     if off.size:
-        raise DataError(f"Timestamp {_csv.stamp(time[off[0]])} of series {sid!r} in {label(source)} is off the "
-                        f"regular {freq!r} index that starts at {_csv.stamp(time[0])}; expected evenly spaced "
+        raise DataError(f"Timestamp {stamp(time[off[0]])} of series {sid!r} in {label(source)} is off the "
+                        f"regular {freq!r} index that starts at {stamp(time[0])}; expected evenly spaced "
                         "timestamps. Fix it, or pass --freq with the data's frequency.")
     block = values
     if len(grid) > len(time):
@@ -278,32 +350,10 @@ def _regular(sid: str, time: pd.Index, values: np.ndarray, freq: str, fill: str,
             gap = np.ones(len(grid), dtype=bool)
             gap[pos] = False
             raise DataError(f"Series {sid!r} in {label(source)} has {len(grid) - len(time)} missing timestamp(s) "
-                            f"(first {_csv.stamp(grid[gap][0])}) in its {freq!r} index; expected no gaps. "
-                            f"{_FILL_HINT}, or add the rows.")
+                            f"(first {stamp(grid[gap][0])}) in its {freq!r} index; expected no gaps. "
+                            f"{_csv.FILL_HINT}, or add the rows.")
         block = np.full((len(grid), values.shape[1]), np.nan)  # (len(grid), n_features)
         block[pos] = values
     if fill != "error" and np.isnan(block).any():
-        block = _fill(block, fill, sid, grid, columns, source)
+        block = _time.fill_gaps(block, fill, sid, grid, columns, source)
     return Series(sid, grid, np.ascontiguousarray(block, dtype=np.float64))
-
-
-def _fill(block: np.ndarray, fill: str, sid: str, grid: pd.Index, columns, source: str) -> np.ndarray:
-    """Fills NaN in a (len(grid), n_features) block: linear in position, forward, or with zeros."""
-    if fill == "zero":
-        return np.nan_to_num(block, nan=0.0)
-    if fill == "ffill":
-        lead = np.flatnonzero(np.isnan(block[0]))
-        if lead.size:
-            raise DataError(f"Column {columns[lead[0]]!r} of series {sid!r} in {label(source)} starts with a missing "
-                            f"value at {_csv.stamp(grid[0])}; --fill ffill has nothing to carry forward. "
-                            "Pass --fill interpolate or zero, or remove the leading rows.")
-        return pd.DataFrame(block).ffill().to_numpy()
-    x = np.arange(len(block))
-    out = block.copy()
-    for j in range(block.shape[1]):
-        ok = ~np.isnan(block[:, j])
-        if not ok.any():
-            raise DataError(f"Column {columns[j]!r} of series {sid!r} in {label(source)} has no values; nothing to "
-                            "interpolate from. Remove that series or column, or pass --fill zero.")
-        out[:, j] = np.interp(x, x[ok], block[ok, j])  # ends held at the nearest value
-    return out

@@ -64,6 +64,8 @@ DATA: dict[str, Flag] = {
     "freq": Flag(Optional[str], "Pandas frequency alias (inferred when omitted)."),
     "season": Flag(Optional[int], "Seasonal period (derived from the frequency)."),
     "fill": Flag(Optional[str], "Gaps and NaNs: error (the default), interpolate, ffill or zero."),
+    "wide": Flag(Optional[bool], "One series per numeric column (default: when every column but "
+                                 "the time is numeric and no --target is given).", ("--wide/--no-wide",)),
 }
 
 SETTINGS: dict[str, Flag] = {

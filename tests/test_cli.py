@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecaster.cli import app
-from tests.test_data import INGEST_ERROR_CASES
+from tests.test_data import INGEST_ERROR_CASES, WIDE_FLAG_ERROR_CASES
 
 runner = CliRunner()
 
@@ -29,13 +29,27 @@ def assert_user_error(result, expected: str) -> None:
     assert lines[0].startswith("Error: ") and expected in lines[0]
 
 
-@pytest.mark.parametrize("case_id, csv, flags, expected", INGEST_ERROR_CASES,
-                         ids=[c[0] for c in INGEST_ERROR_CASES])
+@pytest.mark.parametrize("case_id, csv, flags, expected", INGEST_ERROR_CASES + WIDE_FLAG_ERROR_CASES,
+                         ids=[c[0] for c in INGEST_ERROR_CASES + WIDE_FLAG_ERROR_CASES])
 def test_every_bad_input_is_one_line_and_exit_1(tmp_path, case_id, csv, flags, expected):
     path = tmp_path / "data.csv"
     if csv is not None:
         path.write_bytes(csv)
     assert_user_error(run("compare", path, "--models", "naive", *flags), expected)
+
+
+def test_a_wide_file_is_a_panel_with_a_note_and_predicts(tmp_path):
+    from tests.conftest import seasonal_frame
+
+    frame = seasonal_frame(60)
+    frame["z"] = frame["y"] * 2
+    frame.to_csv(tmp_path / "wide.csv", index=False)
+    result = run("fit", tmp_path / "wide.csv", "--model", "seasonal_naive", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    assert "Note: Read 2 series from the columns of" in result.stderr
+    pred = run("predict", tmp_path / "run", "--json")
+    rows = json.loads(pred.stdout)["forecast"]
+    assert {r["id"] for r in rows} == {"y", "z"} and len(rows) == 24
 
 
 def test_unknown_model_suggests_the_closest(monthly_csv):

@@ -3,12 +3,14 @@
 ``INGEST_ERROR_CASES`` is shared with the CLI tests: write ``csv`` (bytes) to ``data.csv`` in a
 temporary folder (``None``: pass that path without creating it), run
 ``forecaster compare data.csv --models naive <flags>`` and expect exit code 1 with ``expected``
-on stderr.
+on stderr. ``WIDE_FLAG_ERROR_CASES`` has the same shape for the ``--wide`` flag.
+Formats, wide files, date sniffing and short-series frequencies are tested in test_ingest.py.
 """
 
 from __future__ import annotations
 
 import doctest
+import gzip
 import json
 import time
 from pathlib import Path
@@ -19,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecaster import _csv, data
+from forecaster import _csv, _time, data
 from forecaster.data import FILL_POLICIES, Panel, check_length, from_frame, read_csv, season_for
 from forecaster.errors import ConfigError, DataError, ForecasterError
 
@@ -44,7 +46,7 @@ INGEST_ERROR_CASES = [
      "Column 'store' not found in data.csv. Available: date, units. Pass --id-col with one of them."),
     ("unknown_covariate", b"date,units\n2020-01-01,1\n", ["--covariates", "price"],
      "Column 'price' not found in data.csv. Available: date, units. Pass --covariates with one of them."),
-    ("several_numeric", b"date,HUFL,OT\n2020-01-01,1,2\n", [],
+    ("several_numeric", b"date,HUFL,OT,note\n2020-01-01,1,2,x\n", [],  # all numeric would read wide
      "data.csv has several numeric columns (HUFL, OT); pass --target with one of them."),
     ("no_numeric", b"date,a,b\n2020-01-01,x,y\n", [], "data.csv has no numeric column to forecast"),
     ("role_clash", HOURS.encode(), ["--target", "date"], "Column 'date' of data.csv is both the time column and the target"),
@@ -83,6 +85,53 @@ INGEST_ERROR_CASES = [
     ("unknown_freq", HOURS.encode(), ["--freq", "fortnightly"], "Unknown frequency 'fortnightly'"),
     ("freq_for_steps", b"ds,y\n1,1\n2,2\n", ["--freq", "h"], "--freq 'h' needs dates, but column 'ds' of data.csv holds integer steps"),
     ("bad_season", HOURS.encode(), ["--season", "0"], "season must be a whole number >= 1, got 0"),
+    # separators and decimal marks
+    ("semicolons", b"date;sales\n2020-01-01;1,5\n2020-02-01;2,5\n", [],
+     "data.csv looks semicolon-separated (header 'date;sales'); save it with commas as separators"),
+    ("semicolons_uneven", b"date;a;b\n2020-01-01;1,5;2\n2020-01-02;1,5;2,5\n", [], "data.csv looks semicolon-separated"),
+    ("semicolons_no_decimals", b"date;sales\n2020-01-01;15\n2020-02-01;25\n", [], "data.csv looks semicolon-separated"),
+    ("tabs", b"date\tsales\n2020-01-01\t15\n", [], "data.csv looks tab-separated (header 'date\\tsales'); save it"),
+    ("decimal_comma", b'date,sales\n2020-01-01,"1,5"\n2020-02-01,"2,5"\n', [],
+     "Non-numeric value '1,5' in column 'sales' of data.csv at row 1 (line 2) (2 row(s) in all); expected numbers "
+     "with a point as the decimal mark; save the file with points as decimal marks (1.5, not 1,5)."),
+    ("decimal_comma_beside_numbers", b'date,a,b\n2020-01-01,"1,5",2\n2020-02-01,"2,5",3\n', [],
+     "Column 'a' of data.csv holds '1,5', a number with a decimal comma"),
+    # --freq values
+    ("zero_freq", HOURS.encode(), ["--freq", "0D"], "--freq must step forward in time, got '0D'"),
+    ("zero_hours_freq", HOURS.encode(), ["--freq", "0h"], "--freq must step forward in time, got '0h'"),
+    ("negative_freq", HOURS.encode(), ["--freq", "-1D"], "--freq must step forward in time, got '-1D'"),
+    ("empty_freq", HOURS.encode(), ["--freq", ""], "Unknown frequency ''"),
+    ("nonsense_freq", HOURS.encode(), ["--freq", "xyz"], "Unknown frequency 'xyz'"),
+    ("fractional_month_freq", HOURS.encode(), ["--freq", "1.5MS"], "Unknown frequency '1.5MS'"),
+    ("step_freq_for_dates", HOURS.encode(), ["--freq", "step"], "--freq 'step' needs integer steps, but column 'date'"),
+    ("freq_far_too_fine", b"date,y\n2000-01-01,1\n2020-01-02,2\n", ["--freq", "s"],
+     "Series 'y' in data.csv would need 631,238,401 's' timestamps from 2000-01-01 00:00:00 to 2020-01-02 00:00:00"),
+    ("steps_far_apart", b"ds,y\n1,1\n100000000000,2\n", [], "Series 'y' in data.csv would need 100,000,000,000 steps"),
+    ("ambiguous_short_freq", b"date,y\n2020-01-15,1\n2020-02-15,2\n", [],
+     "Cannot infer the frequency of series 'y' in data.csv from its 2 timestamps"),
+    ("friday_monday", b"date,y\n2020-01-03,1\n2020-01-06,2\n", [], "several frequencies fit. Pass --freq"),
+    # wide files (read wide because every column but the time column is numeric)
+    ("wide_gap", b"date,a,b\n2020-01-01,,1\n2020-01-02,1,2\n2020-01-03,2,\n2020-01-04,3,4\n", [],
+     "Column 'b' of data.csv has 1 missing value(s) between its first and last values (first at row 3 (line 4), "
+     "2020-01-03 00:00:00)"),
+    ("wide_empty_column", b"date,a,b\n2020-01-01,1,\n2020-01-02,2,\n", [], "Column 'b' of data.csv has no values"),
+    ("wide_numeric_ids", b"store,date,sales\n1,2020-01-01,5\n2,2020-01-01,6\n", [],
+     "Duplicate timestamp 2020-01-01 00:00:00 in data.csv (row 1 (line 2) and row 2 (line 3)); expected one row per "
+     "timestamp. Remove one of them, or pass --id-col"),
+    # compression and cells no date parser should see
+    ("corrupt_gzip", gzip.compress(HOURS.encode() * 50)[:60], [], "Cannot decompress data.csv:"),
+    ("gzip_of_nothing", gzip.compress(b""), [], "data.csv has no header and no data"),
+    ("long_date_cell", b"date,y\n" + b"1" * 100 + b",1\n2020-01-02,2\n", [],
+     "in column 'date' of data.csv at row 1 (line 2) as a date; expected timestamps like 2020-01-31"),
+]
+# The same shape for the --wide flag (read_csv's wide=True), which the CLI does not have yet.
+WIDE_FLAG_ERROR_CASES = [
+    ("wide_with_id_col", b"id,date,y\na,2020-01-01,1\n", ["--wide", "--id-col", "id"],
+     "--wide reads every column but the time column as a series, so it takes no --id-col"),
+    ("wide_with_covariates", HOURS.encode(), ["--wide", "--covariates", "y"], "so it takes no --covariates"),
+    ("wide_with_target", HOURS.encode(), ["--wide", "--target", "y"], "so it takes no --target. Leave out --target, or --wide."),
+    ("wide_text_column", b"date,a,b\n2020-01-01,1,x\n2020-01-02,2,y\n", ["--wide"],
+     "Non-numeric value 'x' in column 'b' of data.csv at row 1 (line 2)"),
 ]
 _FLAGS = {"--target": "target", "--time-col": "time_col", "--id-col": "id_col", "--covariates": "covariates",
           "--freq": "freq", "--season": "season", "--fill": "fill"}
@@ -90,8 +139,10 @@ _FIX_WORDS = ("Pass ", "pass ", "Fix", "Fill", "Remove", "Check", "add ", "Give"
 
 
 def _kwargs(flags: list[str]) -> dict:
-    pairs = dict(zip(flags[::2], flags[1::2]))
-    kwargs = {_FLAGS[flag]: value for flag, value in pairs.items()}
+    switches = {"--wide": True, "--no-wide": False}
+    kwargs = {"wide": switches[f] for f in flags if f in switches}
+    flags = [f for f in flags if f not in switches]
+    kwargs.update({_FLAGS[flag]: value for flag, value in zip(flags[::2], flags[1::2])})
     if "season" in kwargs:
         kwargs["season"] = int(kwargs["season"])
     return kwargs
@@ -103,7 +154,8 @@ def _write(tmp_path: Path, content: bytes | str, name: str = "data.csv") -> Path
     return path
 
 
-@pytest.mark.parametrize("case_id, csv, flags, expected", INGEST_ERROR_CASES, ids=[c[0] for c in INGEST_ERROR_CASES])
+@pytest.mark.parametrize("case_id, csv, flags, expected", INGEST_ERROR_CASES + WIDE_FLAG_ERROR_CASES,
+                         ids=[c[0] for c in INGEST_ERROR_CASES + WIDE_FLAG_ERROR_CASES])
 def test_ingest_errors_are_one_clear_line(tmp_path, case_id, csv, flags, expected):
     path = tmp_path / "data.csv" if csv is None else _write(tmp_path, csv)
     with pytest.raises(ForecasterError) as info:
@@ -123,7 +175,7 @@ def test_error_kinds_split_data_from_config(tmp_path):
         read_csv(path, target="sales")
 
 
-def test_wide_single_column_sample():
+def test_single_column_sample():
     panel = read_csv(SAMPLE / "usaccdeaths.csv")
     (s,) = panel.series
     assert (panel.target, panel.time_col, panel.id_col, panel.freq, panel.season) == ("deaths", "date", None, "MS", 12)
@@ -132,7 +184,7 @@ def test_wide_single_column_sample():
     assert isinstance(s.time, pd.DatetimeIndex) and s.time[0] == pd.Timestamp("1973-01-01")
     assert json.loads(json.dumps(panel.schema())) == {"target": "deaths", "covariates": [], "time_col": "date",
                                                       "id_col": None, "freq": "MS", "season": 12,
-                                                      "fill": "error"}
+                                                      "fill": "error", "layout": "single"}
 
 
 def test_all_sample_files_read():
@@ -274,7 +326,7 @@ def test_reading_a_long_file_is_vectorised(tmp_path):
 
 
 def test_doctests():
-    for module in (data, _csv):
+    for module in (data, _csv, _time):
         assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
 
 
