@@ -1,18 +1,14 @@
 """Leaderboard over models x rolling-origin folds.
 
-Each (model, fold) job is a pure function of (panel, settings, seed) returning a plain
-record, so jobs run in any process (joblib's loky workers for ``jobs > 1``) and give
-the same numbers whatever ``jobs`` is. A job that fails (e.g. a NaN loss) becomes a
-row with its error instead of aborting the comparison.
-
-Fold ``k`` of ``K`` truncates every series after its test window, so nothing after a
-fold's test window is even visible to it; :meth:`Forecaster.fit` then holds out the
-last ``test_size`` rows, validation before them, and fits on the rest.
+Each (model, fold) job (:mod:`forecaster.jobs`) is a pure function of (panel, settings,
+seed) returning a plain record, so jobs run in any process and give the same numbers
+whatever ``jobs`` is. A job that fails (e.g. a NaN loss) becomes a row with its error
+instead of aborting the comparison. This module turns the records into the ranked
+leaderboard.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,9 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecaster import intervals, metrics, splits
+from forecaster import jobs as jobs_module
+from forecaster import metrics
 from forecaster.data import Panel
-from forecaster.errors import ConfigError, ForecasterError
+from forecaster.errors import ConfigError
 from forecaster.forecaster import Forecaster
 from forecaster.models import MODELS, NEURAL, REFERENCE, check_name, is_neural
 from forecaster.params import WINDOW_PARAMS, check_int
@@ -87,9 +84,8 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
     for name in names:  # every setting of every model, before any work
         Forecaster(name, **{**options, "params": sizes[name]}).check_params()
     tasks = [(name, k) for name in names for k in range(folds)]
-    run = _run_parallel if jobs > 1 else _run_serial
-    records = run(panel, tasks, folds, test_size, options, sizes, jobs,
-                  on_job or (lambda record, total: None))
+    records = jobs_module.run(panel, tasks, folds=folds, test_size=test_size, options=options,
+                              sizes=sizes, jobs=jobs, on_job=on_job or (lambda record, total: None))
     if ensemble:
         records += _ensemble_records(records, panel, folds, probe)
         names = [*names, "ensemble"]
@@ -105,81 +101,6 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
     return Comparison(board, settings, records, forecasts)
 
 
-def fold_panel(panel: Panel, fold: int, folds: int, test_size: int) -> Panel:
-    """The panel as fold ``fold`` sees it: every series cut after that fold's test window.
-
-    The test windows are those of :func:`forecaster.splits.rolling_origin`.
-    """
-    if fold == folds - 1:
-        return panel
-    ends = [splits.rolling_origin(n, n_splits=folds, test_size=test_size)[fold].test[1]
-            for n in panel.lengths]
-    series = tuple(dataclasses.replace(s, time=s.time[:end], values=s.values[:end])
-                   for s, end in zip(panel.series, ends))
-    return dataclasses.replace(panel, series=series)
-
-
-def run_job(panel: Panel, model: str, fold: int, folds: int, test_size: int,
-            options: dict) -> dict:
-    """Fit ``model`` on fold ``fold`` and score it: a pure function returning a plain record."""
-    return _fold_job(fold_panel(panel, fold, folds, test_size), model, fold, test_size, options)
-
-
-def _fold_job(panel: Panel, model: str, fold: int, test_size: int, options: dict) -> dict:
-    """Fit and score ``model`` on a panel already cut after the fold's test window."""
-    record = {"model": model, "fold": fold, "error": None, "forecasts": None}
-    try:
-        f = Forecaster(model, **options).fit(panel, test_size=test_size)
-    except (ForecasterError, ValueError, RuntimeError) as exc:
-        record["error"] = f"{type(exc).__name__}: {exc}"
-        return record
-    frame = f.test_forecasts_.assign(model=model, fold=fold)
-    record.update(n_params=f.n_params_, fit_seconds=f.fit_seconds_, predict_ms=f.predict_ms_,
-                  series_metrics=f.series_metrics_, history=f.history_,
-                  epochs_run=f.history_["epochs_run"], forecasts=frame,
-                  splits=[s.as_dict() for s in f.splits_],
-                  scalers=[s.to_dict() for s in f.scalers_])
-    record.update(_interval_stats(frame, f.levels_))
-    return record
-
-
-def _run_serial(panel, tasks, folds, test_size, options, sizes, jobs, on_job):
-    # One panel object per fold, shared by its models, so their windows are built once.
-    fold_panels = [fold_panel(panel, k, folds, test_size) for k in range(folds)]
-    records = []
-    for name, k in tasks:
-        records.append(_fold_job(fold_panels[k], name, k, test_size,
-                                 {**options, "params": sizes[name]}))
-        on_job(records[-1], len(tasks))
-    return records
-
-
-def _run_parallel(panel, tasks, folds, test_size, options, sizes, jobs, on_job):
-    from joblib import Parallel, delayed
-
-    neural = [t for t in tasks if is_neural(t[0])]
-    light = [t for t in tasks if not is_neural(t[0])]
-    records = _run_serial(panel, light, folds, test_size, options, sizes, jobs,
-                          lambda record, total: on_job(record, len(tasks)))
-    results = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
-        delayed(_isolated_job)(panel, name, k, folds, test_size,
-                               {**options, "params": sizes[name]})
-        for name, k in neural)
-    for record in results:
-        records.append(record)
-        on_job(record, len(tasks))
-    order = {t: i for i, t in enumerate(tasks)}  # (model, fold) order, whatever finished first
-    return sorted(records, key=lambda r: order[(r["model"], r["fold"])])
-
-
-def _isolated_job(panel, model, fold, folds, test_size, options):
-    """A job in a worker process, the backend limited to one thread so cores are not oversubscribed."""
-    from forecaster import training
-
-    training.limit_threads(1, options.get("backend"))
-    return run_job(panel, model, fold, folds, test_size, options)
-
-
 def _ensemble_records(records: list[dict], panel: Panel, folds: int, probe) -> list[dict]:
     """One ``ensemble`` record per fold: the median of the neural models that completed it."""
     from forecaster import ensemble
@@ -193,7 +114,7 @@ def _ensemble_records(records: list[dict], panel: Panel, folds: int, probe) -> l
                         "error": f"ConfigError: fewer than 2 neural models completed fold {k}"})
             continue
         record = ensemble.fold_record(members, panel, probe.season_)
-        record.update(_interval_stats(record["forecasts"], probe.levels_))
+        record.update(jobs_module.interval_stats(record["forecasts"], probe.levels_))
         out.append(record)
     return out
 
@@ -210,18 +131,6 @@ def budget_params(names, budget, probe, n_features, params) -> dict[str, dict | 
             out[name] = size_for_budget(name, budget, lookback=probe.lookback_,
                                         n_features=n_features, horizon=probe.horizon_,
                                         params=out[name])
-    return out
-
-
-def _interval_stats(frame: pd.DataFrame, levels) -> dict:
-    out = {}
-    for level in levels:
-        lo, hi = frame.get(f"lower_{level}"), frame.get(f"upper_{level}")
-        if lo is None:
-            out[f"coverage_{level}"] = out[f"interval_width_{level}"] = math.nan
-            continue
-        out[f"coverage_{level}"] = intervals.coverage(frame["y"], lo, hi)
-        out[f"interval_width_{level}"] = float(np.mean(hi - lo))
     return out
 
 
