@@ -34,6 +34,8 @@ from forecaster.errors import ArtifactError, ConfigError, DataError, ForecasterE
 from forecaster.params import Params, check_int
 from forecaster.training import TrainSettings
 
+#: Model kinds that forecast any series from its own history, seen in training or not.
+GLOBAL_KINDS: tuple[str, ...] = ("baseline", "neural")
 # (setting, minimum, None allowed) of the whole-number window settings.
 _WINDOW_CHECKS = (("lookback", 1, True), ("horizon", 1, True), ("stride", 1, False),
                   ("val_size", 0, True), ("gap", 0, False), ("max_train_size", 1, True))
@@ -154,11 +156,29 @@ class Forecaster(Params):
         from forecaster import _neural
 
         index = self._index()
-        scalers = [self.scalers_[index[s.id]] for s in panel.series]
+        scalers = [self._own(s, o, index)[0] for s, o in zip(panel.series, origins)]
         return _neural.forecast_at(self.model_, scalers, panel, origins, self._windowing())
+
+    def bounds_at(self, panel: Panel, origins: list[np.ndarray],
+                  preds: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """``lower_L``/``upper_L`` arrays ``(n_origins, horizon)`` around :meth:`forecast_at`'s forecasts.
+
+        Each is the calibrated quantile times the series' local scale at the origin (as in
+        :meth:`predict`); an empty dict per series when the run has no calibration.
+        """
+        if self.calibration_ is None:
+            return [{} for _ in origins]
+        index, out = self._index(), []
+        for s, o, p in zip(panel.series, origins, preds):
+            scale = self._scales(s, o, self._own(s, o, index)[1])[:, None]  # (n_origins, 1)
+            out.append(self.calibration_.bounds(p, scale))
+        return out
 
     def predict(self, panel: Panel) -> pd.DataFrame:
         """Forecast ``horizon_`` steps past the end of each series, with interval columns.
+
+        A global model (baseline or neural) also forecasts series not seen in training
+        (see :meth:`unseen`).
 
         Returns:
             Columns ``id``, ``timestamp``, ``forecast``, ``lower_L``, ``upper_L``.
@@ -166,15 +186,30 @@ class Forecaster(Params):
         self._check_compatible(panel)
         ends = [np.array([len(s.values)]) for s in panel.series]
         preds = self.forecast_at(panel, ends)
-        index, frames = self._index(), []
-        for i, (series, pred) in enumerate(zip(panel.series, preds)):
-            block = {"id": series.id, "timestamp": panel.future_time(i, self.horizon_),
-                     "forecast": pred[0]}
-            if self.calibration_ is not None:
-                scale = self._scales(series, index[series.id], ends[i])[0]
-                block.update(self.calibration_.bounds(pred[0], scale))
-            frames.append(pd.DataFrame(block))
+        frames = []
+        for i, (s, pred, bounds) in enumerate(zip(panel.series, preds,
+                                                  self.bounds_at(panel, ends, preds))):
+            frames.append(pd.DataFrame({"id": s.id, "timestamp": panel.future_time(i, self.horizon_),
+                                        "forecast": pred[0], **{k: v[0] for k, v in bounds.items()}}))
         return pd.concat(frames, ignore_index=True)
+
+    def unseen(self, panel: Panel) -> list[str]:
+        """The ids of ``panel`` that were not in the training data, in panel order.
+
+        Baselines and neural models are global: they forecast such a series from its own
+        history, a neural model scaling it with statistics of its rows before its first
+        forecast origin (never of the values it forecasts).
+
+        Raises:
+            DataError: The model is fit per series, so it has no fit for such an id.
+        """
+        index = self._index()
+        new = [sid for sid in panel.ids if sid not in index]
+        if new and models.REGISTRY[self.model].kind not in GLOBAL_KINDS:
+            raise DataError(f"Series '{new[0]}' in {panel.source} was not in the training data, and "
+                            f"{self.model} is fit per series: it has no fit for '{new[0]}'. Refit "
+                            "with that series in the data, or leave it out.")
+        return new
 
     # --------------------------------------------------- calibrate / score
     def _calibrate(self, panel: Panel) -> intervals.Calibration | None:
@@ -191,15 +226,29 @@ class Forecaster(Params):
             steps = o[:, None] + np.arange(self.horizon_)  # (n_origins, horizon) row numbers
             seen = steps < sp.val[1]
             actual = s.values[np.minimum(steps, len(s.values) - 1), 0]
-            scale = self._scales(s, i, o)[:, None]  # (n_origins, 1)
+            scale = self._scales(s, o, self.interval_scales_[i])[:, None]  # (n_origins, 1)
             rows.append(np.where(seen, (actual - p) / scale, np.nan))
         return intervals.calibrate(np.concatenate(rows), levels=self.levels_)
 
-    def _scales(self, series, i: int, origins: np.ndarray) -> np.ndarray:
-        """The local scale of series ``i`` at each origin (see :func:`intervals.local_scale`)."""
+    def _scales(self, series, origins: np.ndarray, fallback: float) -> np.ndarray:
+        """The local scale of ``series`` at each origin (see :func:`intervals.local_scale`)."""
         return intervals.local_scale(series.values[:, 0], origins, season=self.season_,
                                      window=max(self.lookback_, self.season_ + 1),
-                                     fallback=self.interval_scales_[i])
+                                     fallback=fallback)
+
+    def _own(self, series, origins: np.ndarray, index: dict[str, int]):
+        """The scaler (None for a baseline) and fallback interval scale of ``series``.
+
+        A training series has those fit at training; a series not seen in training gets
+        them fit on its own rows before its first origin.
+        """
+        i = index.get(series.id)
+        if i is not None:
+            return (self.scalers_[i] if self.scalers_ else None,
+                    self.interval_scales_[i] if self.interval_scales_ else None)
+        rows = series.values[:int(np.min(origins))] if len(origins) else series.values
+        scaler = scaling.fit(self.scaler, rows) if self.model_ is not None else None
+        return scaler, _interval_scale(rows[:, 0], self.season_)
 
     def _score_test(self, panel: Panel):
         if self.test_size_ == 0:
@@ -217,7 +266,7 @@ class Forecaster(Params):
             rows.append(metrics.score(y, f, insample=s.values[:sp.test[0], 0], season=self.season_))
             block = {"id": s.id, "timestamp": s.time[sp.test[0]:sp.test[1]],
                      "step": np.arange(len(f)) % self.horizon_ + 1, "y": y, "forecast": f}
-            scales = self._scales(s, i, origins[i]) if self.calibration_ else []
+            scales = self._scales(s, origins[i], self.interval_scales_[i]) if self.calibration_ else []
             bounds = [self.calibration_.bounds(row, scale) for row, scale in zip(p, scales)]
             for key in (bounds[0] if bounds else {}):
                 block[key] = np.concatenate([b[key] for b in bounds])[: len(f)]
@@ -301,11 +350,7 @@ class Forecaster(Params):
             if schema.get(key) != self.schema_.get(key):
                 raise DataError(f"{panel.source} does not match the model: {key} is "
                                 f"{schema.get(key)!r}, the model was fit with {self.schema_.get(key)!r}.")
-        index = self._index()
-        unknown = [i for i in panel.ids if i not in index]
-        if unknown:
-            raise DataError(f"Series '{unknown[0]}' in {panel.source} was not in the training data; "
-                            f"known ids: {', '.join(self.ids_[:5])}{'...' if len(self.ids_) > 5 else ''}.")
+        self.unseen(panel)
         if self.model_ is not None:
             check_length(panel, self.lookback_, reason=f"lookback {self.lookback_}")
 

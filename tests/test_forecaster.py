@@ -195,8 +195,8 @@ def test_intervals_widen_with_the_local_scale_of_the_series(tmp_path):
 
     panel = from_frame(df)
     f = Forecaster("seasonal_naive", val_size=48).fit(panel)
-    early = f._scales(panel.series[0], 0, np.array([48]))[0]
-    late = f._scales(panel.series[0], 0, np.array([240]))[0]
+    early = f._scales(panel.series[0], np.array([48]), f.interval_scales_[0])[0]
+    late = f._scales(panel.series[0], np.array([240]), f.interval_scales_[0])[0]
     assert late > 5 * early
 
 
