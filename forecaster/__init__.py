@@ -23,7 +23,11 @@ _LAZY = {
     "Comparison": "forecaster.compare",
     "fit_and_save": "forecaster.api",
     "load_and_predict": "forecaster.api",
+    "predict_run": "forecaster.api",
+    "evaluate_run": "forecaster.api",
+    "describe_run": "forecaster.api",
     "model_summary": "forecaster.api",
+    "Evaluation": "forecaster.evaluate",
     "metrics": "forecaster.metrics",
     "MODELS": "forecaster.models",
 }

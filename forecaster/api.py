@@ -7,15 +7,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from forecaster.data import Panel, read_csv, read_options
 from forecaster.errors import ConfigError
 from forecaster.forecaster import Forecaster
-from forecaster.models import REFERENCE
+from forecaster.models import REFERENCE, REGISTRY
 from forecaster.params import WINDOW_PARAMS
+
+if TYPE_CHECKING:
+    from forecaster.evaluate import Evaluation
 
 
 def fit_and_save(panel: Panel, model: str, out: str | Path, *, test_size: int | None = None,
@@ -45,14 +50,102 @@ def fit_and_save(panel: Panel, model: str, out: str | Path, *, test_size: int | 
     }
 
 
-def load_and_predict(run_dir: str | Path, data: str | Path | None = None) -> pd.DataFrame:
-    """Forecast past the end of ``data`` (default: the training CSV) with a saved run."""
+@dataclass(frozen=True)
+class Prediction:
+    """What :func:`predict_run` returns: the forecast, the data it was made from, notices."""
+
+    forecast: pd.DataFrame
+    panel: Panel
+    notices: list[str]
+
+    def plot(self, path, **options):
+        """Draw the history, the forecast and its intervals to a PNG (``run_plots.plot_prediction``)."""
+        from forecaster import run_plots
+
+        frame = self.forecast if "id" in self.forecast else self.forecast.assign(id=self.panel.ids[0])
+        return run_plots.plot_prediction(run_plots.history_frame(self.panel), frame, path,
+                                         target=self.panel.target, **options)
+
+
+def predict_run(run_dir: str | Path, data: str | Path | None = None) -> Prediction:
+    """Forecast past the end of ``data`` (default: the training CSV) with a saved run.
+
+    A global model also forecasts series not seen in training, with a notice saying so.
+    The forecast has no ``id`` column when the data holds a single series.
+    """
+    from forecaster.newdata import unseen_notices
+
     f = Forecaster.load(run_dir)
     panel = read_csv(data or f.source_, **read_options(f.schema_))
     frame = f.predict(panel)
     if panel.layout == "single":
         frame = frame.drop(columns="id")
-    return frame
+    return Prediction(frame, panel, [*panel.notices, *unseen_notices(f, panel)])
+
+
+def load_and_predict(run_dir: str | Path, data: str | Path | None = None) -> pd.DataFrame:
+    """Forecast past the end of ``data`` (default: the training CSV) with a saved run."""
+    return predict_run(run_dir, data).forecast
+
+
+def evaluate_run(run_dir: str | Path, data: str | Path, *, read: dict | None = None,
+                 stride: int | None = None, level: int | None = None) -> Evaluation:
+    """Score a saved run on ``data`` past its training end (see :func:`forecaster.evaluate.evaluate`).
+
+    ``data`` is read as the run's training file was, except for the :func:`read_csv`
+    arguments given in ``read`` (None values are not given); naming the target, id column
+    or covariates there lets the layout be detected afresh.
+    """
+    from forecaster.evaluate import evaluate
+
+    f = Forecaster.load(run_dir)
+    given = {k: v for k, v in (read or {}).items() if v is not None}
+    options = {**read_options(f.schema_), **given}
+    if given.keys() & {"target", "id_col", "covariates"} and "wide" not in given:
+        options["wide"] = None
+    panel = read_csv(data, **options)
+    result = evaluate(f, panel, stride=stride, level=level)
+    result.settings["run"] = str(run_dir)
+    result.notices[:0] = panel.notices
+    return result
+
+
+def describe_run(run_dir: str | Path, *, plot: str | Path | None = None) -> dict:
+    """A saved run: its settings, data schema, training, test metrics, intervals, layers.
+
+    ``layers`` (with ``n_params`` and ``weights_only`` totals) is the layer table of
+    :func:`model_summary`, read from the saved model; empty for a model without weights.
+    """
+    from forecaster import artifacts, summary
+    from forecaster.evaluate import plain
+    from forecaster.newdata import training_end
+
+    manifest = artifacts.read_manifest(run_dir)
+    f = Forecaster.load(run_dir)
+    rows = summary.describe(f.model_) if f.model_ is not None else []
+    if plot is not None:
+        if f.model_ is None:
+            raise ConfigError(f"{run_dir} holds a {f.model} model, with no layers to draw; "
+                              "leave out --plot.")
+        _plot(f.model_, plot)
+    hist = f.history_
+    settings = {**{k: v for k, v in f.get_params().items() if k != "progress"},
+                "lookback": f.lookback_, "horizon": f.horizon_, "val_size": f.val_size_,
+                "test_size": f.test_size_, "levels": list(f.levels_), "backend": f.backend_}
+    return plain({
+        "run": str(run_dir), "model": f.model, "kind": REGISTRY[f.model].kind,
+        "created": manifest.get("created"), "format_version": manifest["format_version"],
+        "libraries": manifest.get("libraries", {}), "settings": settings, "config": f.config_,
+        "data": {**f.schema_, "season": f.season_, "source": f.source_, "n_series": len(f.ids_),
+                 "ids": list(f.ids_), "training_end": training_end(f)},
+        "training": {"n_params": f.n_params_, "epochs_run": hist.get("epochs_run"),
+                     "best_epoch": hist.get("best_epoch"), "fit_seconds": f.fit_seconds_,
+                     "best_val_loss": min(hist["val_loss"]) if hist.get("val_loss") else None},
+        "metrics": f.metrics_,
+        "intervals": {"levels": list(f.calibration_.levels), "residuals_per_step": f.calibration_.n}
+        if f.calibration_ else None,
+        "layers": rows, **summary.totals(rows),
+    })
 
 
 def model_summary(name: str, *, lookback: int, horizon: int, n_features: int = 1,

@@ -1,4 +1,4 @@
-"""Files of ``forecaster compare --out DIR``: leaderboard tables, forecasts and plots."""
+"""Files of ``compare --out DIR`` and ``evaluate --out DIR``: tables, forecasts and plots."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pandas as pd
 
 from forecaster.compare import COLUMNS, Comparison
 from forecaster.data import Panel
+from forecaster.evaluate import Evaluation
+from forecaster.run_plots import history_frame
 
 TOP_MODELS = 3
 
@@ -31,16 +33,11 @@ def write_report(result: Comparison, panel: Panel, out: str | Path) -> list[Path
     level = result.settings["levels"][0] if result.settings["levels"] else None
     plots = [out / "forecasts.png", out / f"{metric}_by_model.png", out / "loss_curves.png"]
     # Each plot function returns its figure; unreferenced, it is garbage-collected.
-    plotting.plot_forecasts(_history(panel), result.forecasts, ranked, plots[0],
+    plotting.plot_forecasts(history_frame(panel), result.forecasts, ranked, plots[0],
                             target=panel.target, level=level)
     plotting.plot_metric_bars(result.leaderboard, metric, plots[1])
     plotting.plot_loss_curves(_histories(result), plots[2])
     return paths + plots
-
-
-def _history(panel: Panel) -> pd.DataFrame:
-    return pd.concat([pd.DataFrame({"id": s.id, "timestamp": s.time, "y": s.values[:, 0]})
-                      for s in panel.series], ignore_index=True)
 
 
 def _histories(result: Comparison) -> dict[str, list[dict]]:
@@ -54,12 +51,50 @@ def _histories(result: Comparison) -> dict[str, list[dict]]:
 
 def _markdown(board: pd.DataFrame, settings: dict) -> str:
     cols = [c for c in (*COLUMNS, "error") if c in board]
-    lines = [f"# Leaderboard ({settings['metric']}, {settings['folds']} fold(s), "
-             f"horizon {settings['horizon']}, source {settings['source']})", "",
-             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in board[cols].iterrows():
+    return (f"# Leaderboard ({settings['metric']}, {settings['folds']} fold(s), "
+            f"horizon {settings['horizon']}, source {settings['source']})\n\n{_table(board[cols])}")
+
+
+def _table(frame: pd.DataFrame) -> str:
+    """A Markdown table of ``frame``'s columns."""
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    for _, row in frame.iterrows():
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ evaluate
+SHOWN_ANOMALIES = 100  # rows of the Markdown anomaly table (anomalies.csv has them all)
+
+
+def write_evaluation(result: Evaluation, out: str | Path) -> list[Path]:
+    """Write evaluation.{json,md}, series.csv, forecasts.csv, anomalies.csv and forecasts.png."""
+    from forecaster import run_plots
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / name for name in ("evaluation.json", "evaluation.md", "series.csv",
+                                     "forecasts.csv", "anomalies.csv", "forecasts.png")]
+    paths[0].write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    paths[1].write_text(_evaluation_markdown(result))
+    pd.DataFrame(result.series).to_csv(paths[2], index=False)
+    result.forecasts.to_csv(paths[3], index=False)
+    result.anomalies.to_csv(paths[4], index=False)
+    run_plots.plot_evaluation(history_frame(result.panel), result.forecasts, paths[5],
+                              target=result.panel.target, level=result.settings["level"])
+    return paths
+
+
+def _evaluation_markdown(result: Evaluation) -> str:
+    s, anomalies = result.settings, result.anomalies
+    head = (f"# {s['model']} ({s['run']}) on {s['source']}\n\nForecasts every {s['stride']} steps "
+            f"after the training end {s['training_end']} up to {s['last_timestamp']}, horizon "
+            f"{s['horizon']}, anomalies outside the {s['level']}% interval.\n")
+    many = len(anomalies) > SHOWN_ANOMALIES
+    shown = f" (first {SHOWN_ANOMALIES}; all in anomalies.csv)" if many else ""
+    return (f"{head}\n{_table(pd.DataFrame([result.summary]))}\n## Series\n\n"
+            f"{_table(pd.DataFrame(result.series))}\n## Anomalies{shown}\n\n"
+            f"{_table(anomalies.head(SHOWN_ANOMALIES))}")
 
 
 def _cell(value) -> str:
