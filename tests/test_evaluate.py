@@ -264,3 +264,17 @@ def test_new_data_at_another_frequency_names_the_flag(tmp_path):
     f = Forecaster("naive").fit(from_frame(daily[:60]), test_size=0)
     with pytest.raises(DataError, match="its frequency is 'h', the run was fit at 'D'. Pass --freq D"):
         evaluate(f, from_frame(hourly))
+
+
+def test_m4_hourly_test_part_scored_as_the_official_seasonal_naive(m4_long_csv, tmp_path):
+    """A run fit on M4's training part, evaluated on training + test: M4's published numbers."""
+    full = pd.read_csv(m4_long_csv)
+    full.groupby("id", sort=False).head(-48).to_csv(tmp_path / "train.csv", index=False)
+    fitted = run("fit", tmp_path / "train.csv", "--id-col", "id", "--model", "seasonal_naive",
+                 "--horizon", "48", "--season", "24", "--test-size", "0", "--out", tmp_path / "run")
+    assert fitted.exit_code == 0, fitted.output
+    result = run("evaluate", tmp_path / "run", "--data", m4_long_csv, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["n_series"], summary["n_origins"], summary["n_points"]) == (414, 414, 414 * 48)
+    assert (round(summary["smape"], 3), round(summary["mase"], 3)) == (13.912, 1.193)
