@@ -188,11 +188,13 @@ def _series(rows: list[dict], level) -> Table:
     return table
 
 
-def anomalies_table(doc: dict) -> Table:
+def anomalies_table(doc: dict) -> Table | Text:
     """The anomalies of an evaluation: each actual outside its interval."""
     rows, level = doc["anomalies"], doc.get("level", doc.get("settings", {}).get("level"))
-    title = (f"Anomalies: {len(rows)} actual(s) outside the {level}% interval" if level
-             else "Anomalies: none flagged (the run has no intervals)")
+    if not rows:
+        return Text(f"No anomalies: every actual is inside its {level}% interval." if level
+                    else "No anomaly flags: the run has no intervals.")
+    title = f"Anomalies: {len(rows)} actual(s) outside the {level}% interval"
     table = Table("id", "timestamp", "step", "y", "forecast", f"lower_{level}", f"upper_{level}",
                   "score", "direction", title=title)
     for r in rows[:SHOWN_ROWS]:
