@@ -61,6 +61,14 @@ def _read(data: Path, read: dict):
     return panel
 
 
+def _check_out(path: Path | None, flag: str, *, folder: bool) -> None:
+    """Refuse, before any work, an output path that cannot be written as asked."""
+    if path is None or not path.exists() or path.is_dir() == folder:
+        return
+    what = "a file, not a folder" if folder else "a folder, not a file"
+    raise ConfigError(f"{flag} {path} is {what}; pass another path.")
+
+
 def _notes(notices) -> None:
     """Sentences the library returned for the user, on stderr."""
     for notice in notices:
@@ -104,6 +112,7 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="Run directory written 
     from forecaster import render
     from forecaster.api import predict_run
 
+    _check_out(plot, "--plot", folder=False)
     prediction = predict_run(run_dir, data)
     _notes(prediction.notices)
     render.write_forecast(prediction.forecast, output, json_out)
@@ -127,6 +136,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="Run directory written
     from forecaster import render
     from forecaster.api import evaluate_run
 
+    _check_out(out, "--out", folder=True)
     result = evaluate_run(run_dir, data, read=read, stride=stride, level=level)
     _notes(result.notices)
     if out is not None:

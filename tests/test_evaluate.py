@@ -252,6 +252,7 @@ def test_bad_new_data_and_flags_are_one_line_errors(tmp_path, monthly_csv):
                                          "80, 95. Pass one of them, or refit with --level 90."),
         ([monthly_csv, "--stride", "0"], "--stride must be an integer >= 1, got 0."),
         ([monthly_csv, "--target", "nope"], "Column 'nope' not found in monthly.csv"),
+        ([monthly_csv, "--out", monthly_csv], f"--out {monthly_csv} is a file, not a folder"),
     ]
     for (data, *flags), expected in cases:
         assert_user_error(run("evaluate", tmp_path / "run", "--data", data, *flags), expected)

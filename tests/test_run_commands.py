@@ -71,3 +71,8 @@ def test_predict_plot_draws_the_forecast_and_accepts_an_unseen_series(gru_run, t
     assert len(result.stdout.splitlines()) == 1 + 6
     assert result.stderr.startswith("Note: Series 'new' was not in the training data; gru forecasts it")
     assert (tmp_path / "p.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_predict_plot_to_a_folder_is_refused_before_any_work(gru_run):
+    assert_user_error(run("predict", gru_run / "run", "--plot", gru_run),
+                      f"--plot {gru_run} is a folder, not a file; pass another path.")
