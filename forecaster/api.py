@@ -36,7 +36,8 @@ def fit_and_save(panel: Panel, model: str, out: str | Path, *, test_size: int | 
 
     Returns:
         The fit report: model, n_params, lookback, horizon, epochs_run, fit_seconds,
-        metrics, seasonal_naive (the same metrics for seasonal naive), artifact.
+        metrics, seasonal_naive (the same metrics for seasonal naive), artifact, and
+        notices (sentences for the user, e.g. series left out of training).
     """
     f = Forecaster(model, **options).fit(panel, test_size=test_size)
     reference = Forecaster(REFERENCE, **{k: v for k, v in options.items() if k in WINDOW_PARAMS})
@@ -47,6 +48,7 @@ def fit_and_save(panel: Panel, model: str, out: str | Path, *, test_size: int | 
         "test_size": f.test_size_, "n_series": len(panel.ids),
         "epochs_run": f.history_["epochs_run"], "fit_seconds": f.fit_seconds_,
         "metrics": f.metrics_, "seasonal_naive": reference.metrics_, "artifact": str(out),
+        "notices": list(f.notices_),
     }
 
 
@@ -67,25 +69,29 @@ class Prediction:
                                          target=self.panel.target, **options)
 
 
-def predict_run(run_dir: str | Path, data: str | Path | None = None) -> Prediction:
+def predict_run(run_dir: str | Path, data: str | Path | None = None,
+                future: str | Path | None = None) -> Prediction:
     """Forecast past the end of ``data`` (default: the training CSV) with a saved run.
 
     A global model also forecasts series not seen in training, with a notice saying so.
-    The forecast has no ``id`` column when the data holds a single series.
+    The forecast has no ``id`` column when the data holds a single series. ``future``: a
+    file with the future covariates' values over the horizon (see
+    :meth:`Forecaster.predict`), read like the data (time column, id column).
     """
     from forecaster.newdata import unseen_notices
 
     f = Forecaster.load(run_dir)
     panel = read_csv(data or f.source_, **read_options(f.schema_))
-    frame = f.predict(panel)
+    frame = f.predict(panel, future=future)
     if panel.layout == "single":
         frame = frame.drop(columns="id")
     return Prediction(frame, panel, [*panel.notices, *unseen_notices(f, panel)])
 
 
-def load_and_predict(run_dir: str | Path, data: str | Path | None = None) -> pd.DataFrame:
+def load_and_predict(run_dir: str | Path, data: str | Path | None = None,
+                     future: str | Path | None = None) -> pd.DataFrame:
     """Forecast past the end of ``data`` (default: the training CSV) with a saved run."""
-    return predict_run(run_dir, data).forecast
+    return predict_run(run_dir, data, future).forecast
 
 
 def evaluate_run(run_dir: str | Path, data: str | Path, *, read: dict | None = None,

@@ -69,10 +69,10 @@ def _check_out(path: Path | None, flag: str, *, folder: bool) -> None:
     raise ConfigError(f"{flag} {path} is {what}; pass another path.")
 
 
-def _notes(notices) -> None:
-    """Sentences the library returned for the user, on stderr."""
+def _notes(notices, kind: str = "Note") -> None:
+    """Sentences the library returned for the user, on stderr (``kind``: Note or Warning)."""
     for notice in notices:
-        typer.echo(f"Note: {notice}", err=True)
+        typer.echo(f"{kind}: {notice}", err=True)
 
 
 @app.command("models")
@@ -99,6 +99,7 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV file.")],
     panel = _read(data, read)
     report = fit_and_save(panel, model, out or Path("runs") / model, test_size=test_size,
                           progress=not json_out and sys.stderr.isatty(), **settings)
+    _notes(report["notices"], "Warning")
     render.emit(report, json_out, render.fit_report)
 
 
@@ -107,13 +108,15 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="Run directory written 
             data: Annotated[Optional[Path], typer.Option(help="CSV to forecast from (default: the training CSV).")] = None,
             output: Annotated[Optional[Path], typer.Option(help="Write the forecast CSV here instead of stdout.")] = None,
             plot: Annotated[Optional[Path], typer.Option(help="Draw the history, forecast and intervals to this PNG.")] = None,
+            future: Annotated[Optional[Path], typer.Option(help="Values of the --future-covariates for the horizon "
+                                                                  "(time, id and those columns).")] = None,
             json_out: Json = False) -> None:
     """Forecast HORIZON steps past the end of the data with a saved model (no refit)."""
     from forecaster import render
     from forecaster.api import predict_run
 
     _check_out(plot, "--plot", folder=False)
-    prediction = predict_run(run_dir, data)
+    prediction = predict_run(run_dir, data, future)
     _notes(prediction.notices)
     render.write_forecast(prediction.forecast, output, json_out)
     if plot is not None:
@@ -170,6 +173,7 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
                              on_job=progress, **settings)
     finally:
         progress.close()
+    _notes(result.notices, "Warning")
     if out is not None:
         from forecaster.report import write_report
 

@@ -38,6 +38,7 @@ class Comparison:
     settings: dict
     records: list[dict] = field(repr=False)
     forecasts: pd.DataFrame = field(repr=False)
+    notices: list[str] = field(default_factory=list)  # from the fits, e.g. series left out
 
     def to_json(self) -> dict:
         """Stable JSON document: ``{"leaderboard": [...], "settings": {...}}``."""
@@ -98,7 +99,8 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
                 "scored_folds": scored_folds(records)}
     frames = [r.pop("forecasts") for r in records if r.get("forecasts") is not None]
     forecasts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return Comparison(board, settings, records, forecasts)
+    notices = list(dict.fromkeys(n for r in records for n in r.get("notices") or ()))
+    return Comparison(board, settings, records, forecasts, notices)
 
 
 def _ensemble_records(records: list[dict], panel: Panel, folds: int, probe) -> list[dict]:

@@ -28,7 +28,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from forecaster import backend, baselines, intervals, metrics, models, scaling, splits
+from forecaster import backend, covariates, intervals, metrics, models, panels, scaling, splits
 from forecaster.data import Panel, check_length
 from forecaster.errors import ArtifactError, ConfigError, DataError, ForecasterError
 from forecaster.params import Params, check_int
@@ -59,7 +59,8 @@ class Forecaster(Params):
 
         Returns:
             ``self``, with ``splits_``, ``scalers_``, ``model_``, ``n_params_``,
-            ``history_``, ``calibration_``, ``metrics_`` and ``test_forecasts_`` set.
+            ``history_``, ``calibration_``, ``metrics_`` and ``test_forecasts_`` set, and
+            ``notices_``: sentences for the user (e.g. series left out of training).
 
         Raises:
             ConfigError: A setting is invalid (checked first, for every model).
@@ -76,7 +77,6 @@ class Forecaster(Params):
         self.fit_seconds_ = time.perf_counter() - start
         self.calibration_ = self._calibrate(panel)
         self.metrics_, self.series_metrics_, self.test_forecasts_ = self._score_test(panel)
-        self.schema_ = panel.schema()
         self.source_ = panel.source
         self.last_times_ = [str(s.time[-1]) for s in panel.series]
         return self
@@ -85,10 +85,13 @@ class Forecaster(Params):
         from forecaster import _neural
 
         self.backend_ = backend.active()
-        trained = _neural.fit(panel, self.splits_, self._windowing(), name=self.model,
-                              config=config, scaler=self.scaler, settings=settings,
-                              progress=self.progress)
-        self.model_, self.scalers_, self.history_ = trained.model, trained.scalers, trained.history
+        self.scalers_ = [scaling.fit(self.scaler, s.values[sp.train[0]:sp.train[1]])
+                         for s, sp in zip(panel.series, self.splits_)]
+        keep = self._neural_rows(panel)  # series too short for a window are left out
+        trained = _neural.fit(panels.rows(panel, keep), [self.splits_[i] for i in keep],
+                              [self.scalers_[i] for i in keep], self._windowing(), name=self.model,
+                              config=config, settings=settings, progress=self.progress)
+        self.model_, self.history_ = trained.model, trained.history
         self.n_params_ = int(self.model_.count_params())
         self.n_windows_ = trained.n_windows
 
@@ -107,6 +110,7 @@ class Forecaster(Params):
             check_int(name, getattr(self, name), minimum, none_ok=none_ok)
         scaling.check_kind(self.scaler)
         scaling.check_norm(self.norm)
+        covariates.check_calendar(self.calendar)
         intervals.check_levels(self.levels)
         backend.check(self.backend)
         if not isinstance(self.progress, bool):
@@ -117,10 +121,14 @@ class Forecaster(Params):
         """Resolve the window settings against ``panel`` and split its series; nothing is fit.
 
         Sets ``levels_``, ``season_``, ``horizon_``, ``lookback_``, ``val_size_``,
-        ``test_size_``, ``ids_`` and ``splits_``.
+        ``test_size_``, ``ids_``, ``schema_``, ``splits_``, ``calendar_`` (the calendar
+        features, neural models only), ``fallback_`` (ids of the series too short for a
+        neural model's windows: left out of training and forecast with seasonal naive) and
+        ``notices_``.
 
         Raises:
-            DataError: A series is too short for the windows, validation and test parts.
+            DataError: A series is too short for the validation and test parts (or, for a
+                neural model, every series is too short for the windows).
         """
         self.levels_ = intervals.check_levels(self.levels)
         self.season_ = panel.season
@@ -130,10 +138,15 @@ class Forecaster(Params):
         self.test_size_ = self.horizon_ if test_size is None else test_size
         check_int("test_size", self.test_size_, 0)
         neural = models.is_neural(self.model)
-        first = self.lookback_ + self.horizon_ if neural else 1
-        need = first + self.val_size_ + self.gap + self.test_size_
-        check_length(panel, need, reason=_length_reason(self, neural))
+        floor = 1 + self.val_size_ + self.gap + self.test_size_
+        check_length(panel, floor, reason=_length_reason(self, False))
+        self.calendar_ = covariates.resolve_calendar(self.calendar, panel.freq) if neural else ()
+        self.fallback_, self.notices_ = [], []
+        if neural:
+            self.fallback_, self.notices_ = panels.too_short(
+                panel, self.lookback_ + self.horizon_ - 1 + floor, _length_reason(self, True))
         self.ids_ = list(panel.ids)
+        self.schema_ = panel.schema()
         self.splits_ = [splits.holdout(n, test_size=self.test_size_, val_size=self.val_size_,
                                        gap=self.gap, max_train_size=self.max_train_size)
                         for n in panel.lengths]
@@ -142,22 +155,43 @@ class Forecaster(Params):
     def _windowing(self):
         from forecaster._neural import Windowing
 
-        return Windowing(self.lookback_, self.horizon_, self.stride, self.norm, self.season_)
+        known = self.schema_.get("future_covariates") or ()
+        return Windowing(self.lookback_, self.horizon_, self.stride, self.norm, self.season_,
+                         tuple(self.calendar_), len(known))
+
+    def _neural_rows(self, panel: Panel) -> list[int]:
+        """Positions of the series of ``panel`` that the neural model forecasts."""
+        short = set(self.fallback_)
+        return [i for i, s in enumerate(panel.series) if s.id not in short]
 
     # ------------------------------------------------------------ forecast
-    def forecast_at(self, panel: Panel, origins: list[np.ndarray]) -> list[np.ndarray]:
-        """Forecasts ``(len(origins[i]), horizon)`` per series, each seeing only rows before its origin."""
+    def forecast_at(self, panel: Panel, origins: list[np.ndarray],
+                    future: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """Forecasts ``(len(origins[i]), horizon)`` per series, each seeing only rows before its origin.
+
+        ``future[i]``: the future covariates of series ``i`` over the ``horizon`` steps after
+        its end (see :meth:`predict`); by default its last values are repeated there.
+        """
         self._check_fitted()
         if self.model_ is None:
-            return [np.stack([baselines.forecast(self.model, s.values[:t, 0], horizon=self.horizon_,
-                                                 season=self.season_) for t in o])
-                    if len(o) else np.empty((0, self.horizon_))
-                    for s, o in zip(panel.series, origins)]
+            return panels.baseline_at(self.model, panel.series, origins, self.horizon_, self.season_)
         from forecaster import _neural
 
-        index = self._index()
-        scalers = [self._own(s, o, index)[0] for s, o in zip(panel.series, origins)]
-        return _neural.forecast_at(self.model_, scalers, panel, origins, self._windowing())
+        index, keep = self._index(), self._neural_rows(panel)
+        out = [None] * len(origins)
+        if keep:
+            preds = _neural.forecast_at(
+                self.model_, [self._own(panel.series[i], origins[i], index)[0] for i in keep],
+                panels.rows(panel, keep), [origins[i] for i in keep], self._windowing(),
+                None if future is None else [future[i] for i in keep])
+            for i, p in zip(keep, preds):
+                out[i] = p
+        rest = [i for i, p in enumerate(out) if p is None]  # too short: the reference model
+        for i, p in zip(rest, panels.baseline_at(models.REFERENCE, [panel.series[i] for i in rest],
+                                                 [origins[i] for i in rest], self.horizon_,
+                                                 self.season_)):
+            out[i] = p
+        return out
 
     def bounds_at(self, panel: Panel, origins: list[np.ndarray],
                   preds: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
@@ -174,24 +208,31 @@ class Forecaster(Params):
             out.append(self.calibration_.bounds(p, scale))
         return out
 
-    def predict(self, panel: Panel) -> pd.DataFrame:
+    def predict(self, panel: Panel, future=None) -> pd.DataFrame:
         """Forecast ``horizon_`` steps past the end of each series, with interval columns.
 
         A global model (baseline or neural) also forecasts series not seen in training
         (see :meth:`unseen`).
 
+        Args:
+            panel: The data, with the schema the model was fit on.
+            future: For a model fit with future covariates: a DataFrame (or a file path)
+                with the time column, the id column of a panel and those covariates, holding
+                their values for the ``horizon_`` steps after each series' end.
+
         Returns:
             Columns ``id``, ``timestamp``, ``forecast``, ``lower_L``, ``upper_L``.
+
+        Raises:
+            DataError: ``future`` is needed and missing, or lacks a column, series or step.
         """
         self._check_compatible(panel)
         ends = [np.array([len(s.values)]) for s in panel.series]
-        preds = self.forecast_at(panel, ends)
-        frames = []
-        for i, (s, pred, bounds) in enumerate(zip(panel.series, preds,
-                                                  self.bounds_at(panel, ends, preds))):
-            frames.append(pd.DataFrame({"id": s.id, "timestamp": panel.future_time(i, self.horizon_),
-                                        "forecast": pred[0], **{k: v[0] for k, v in bounds.items()}}))
-        return pd.concat(frames, ignore_index=True)
+        preds = self.forecast_at(panel, ends, self._future(panel, future))
+        blocks = [{"forecast": pred[0], **{k: v[0] for k, v in bounds.items()}}
+                  for pred, bounds in zip(preds, self.bounds_at(panel, ends, preds))]
+        times = [panel.future_time(i, self.horizon_) for i in range(len(panel.series))]
+        return panels.frame(panel.ids, times, blocks)
 
     def unseen(self, panel: Panel) -> list[str]:
         """The ids of ``panel`` that were not in the training data, in panel order.
@@ -212,9 +253,18 @@ class Forecaster(Params):
         return new
 
     # --------------------------------------------------- calibrate / score
+    def _future(self, panel: Panel, future) -> list[np.ndarray] | None:
+        """The future covariates of each series over the horizon, from ``future`` (see predict)."""
+        names = list(self.schema_.get("future_covariates") or [])
+        return covariates.future_for(panel, future, names, self.horizon_,
+                                     needed=bool(names) and self.model_ is not None)
+
     def _calibrate(self, panel: Panel) -> intervals.Calibration | None:
-        first = self.lookback_ if self.model_ is not None else 1
-        origins = [np.arange(max(sp.val[0], first), sp.val[1]) for sp in self.splits_]
+        firsts = [1] * len(panel.series)
+        for i in self._neural_rows(panel) if self.model_ is not None else []:
+            firsts[i] = self.lookback_
+        origins = [np.arange(max(sp.val[0], first), sp.val[1])
+                   for sp, first in zip(self.splits_, firsts)]
         self.interval_scales_ = None
         if sum(len(o) for o in origins) == 0:
             return None
@@ -259,19 +309,19 @@ class Forecaster(Params):
         self.forecast_at(panel, origins)
         n_windows = sum(len(o) for o in origins)
         self.predict_ms_ = 1000 * (time.perf_counter() - start) / max(n_windows, 1)
-        rows, frames = [], []
+        rows, blocks = [], []
         for i, (s, sp, p) in enumerate(zip(panel.series, self.splits_, preds)):
             f = p.reshape(-1)[: sp.test[1] - sp.test[0]]
             y = s.values[sp.test[0]:sp.test[1], 0]
             rows.append(metrics.score(y, f, insample=s.values[:sp.test[0], 0], season=self.season_))
-            block = {"id": s.id, "timestamp": s.time[sp.test[0]:sp.test[1]],
-                     "step": np.arange(len(f)) % self.horizon_ + 1, "y": y, "forecast": f}
+            block = {"step": np.arange(len(f)) % self.horizon_ + 1, "y": y, "forecast": f}
             scales = self._scales(s, origins[i], self.interval_scales_[i]) if self.calibration_ else []
             bounds = [self.calibration_.bounds(row, scale) for row, scale in zip(p, scales)]
             for key in (bounds[0] if bounds else {}):
                 block[key] = np.concatenate([b[key] for b in bounds])[: len(f)]
-            frames.append(pd.DataFrame(block))
-        return metrics.panel_mean(rows), rows, pd.concat(frames, ignore_index=True)
+            blocks.append(block)
+        times = [s.time[sp.test[0]:sp.test[1]] for s, sp in zip(panel.series, self.splits_)]
+        return metrics.panel_mean(rows), rows, panels.frame(panel.ids, times, blocks)
 
     # --------------------------------------------------------------- state
     def get_state(self) -> dict:
@@ -287,7 +337,8 @@ class Forecaster(Params):
             "scalers": [s.to_dict() for s in self.scalers_], "history": self.history_,
             "fit_seconds": self.fit_seconds_, "metrics": self.metrics_,
             "calibration": self.calibration_.to_dict() if self.calibration_ else None,
-            "interval_scales": self.interval_scales_,
+            "interval_scales": self.interval_scales_, "calendar": list(self.calendar_),
+            "fallback": list(self.fallback_), "notices": list(self.notices_),
         }
 
     @classmethod
@@ -306,6 +357,8 @@ class Forecaster(Params):
         cal = state["calibration"]
         f.calibration_ = intervals.Calibration.from_dict(cal) if cal else None
         f.interval_scales_ = state["interval_scales"]
+        f.calendar_ = tuple(state.get("calendar", ()))  # runs saved before these keys: none
+        f.fallback_, f.notices_ = list(state.get("fallback", [])), list(state.get("notices", []))
         f.model_ = model
         return f
 
@@ -346,13 +399,17 @@ class Forecaster(Params):
     def _check_compatible(self, panel: Panel) -> None:
         self._check_fitted()
         schema = panel.schema()
-        for key in ("target", "covariates", "freq"):
-            if schema.get(key) != self.schema_.get(key):
+        for key in ("target", "covariates", "future_covariates", "freq"):
+            now, then = schema.get(key), self.schema_.get(key)
+            if key.endswith("covariates"):
+                now, then = list(now or []), list(then or [])  # runs saved before: no key
+            if now != then:
                 raise DataError(f"{panel.source} does not match the model: {key} is "
-                                f"{schema.get(key)!r}, the model was fit with {self.schema_.get(key)!r}.")
+                                f"{now!r}, the model was fit with {then!r}.")
         self.unseen(panel)
-        if self.model_ is not None:
-            check_length(panel, self.lookback_, reason=f"lookback {self.lookback_}")
+        keep = self._neural_rows(panel) if self.model_ is not None else []
+        if keep:
+            check_length(panels.rows(panel, keep), self.lookback_, reason=f"lookback {self.lookback_}")
 
 
 def _length_reason(f: Forecaster, neural: bool) -> str:

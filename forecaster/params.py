@@ -59,6 +59,10 @@ class Params:
         scaler: ``standard``, ``minmax`` or ``none``, fit per series on training rows.
         norm: ``series`` (scaler only), ``window`` (each window relative to its last value)
             or ``season`` (targets relative to the window's seasonal naive forecast).
+        calendar: Calendar features of the timestamps given to neural models as inputs
+            known ahead: None (none), ``"auto"`` (the cycles the frequency shows, e.g. hour
+            of day and day of week for hourly data) or names such as ``"hour,month"`` (see
+            :mod:`forecaster.covariates`).
         levels: Prediction-interval levels in percent.
         epochs: Maximum training epochs (early stopping may end sooner).
         batch_size: Windows per gradient step.
@@ -79,7 +83,7 @@ class Params:
     def __init__(self, model: str = "seasonal_naive", *, params: dict | None = None,
                  lookback: int | None = None, horizon: int | None = None, stride: int = 1,
                  val_size: int | None = None, gap: int = 0, max_train_size: int | None = None,
-                 scaler: str = "standard", norm: str = "season",
+                 scaler: str = "standard", norm: str = "season", calendar: str | None = None,
                  levels: tuple[int, ...] = (80, 95), epochs: int = 100, batch_size: int = 32,
                  learning_rate: float = 1e-3, loss: str = "mse", patience: int = 10,
                  clipnorm: float | None = 1.0, lr_patience: int = 0, seed: int = 0,
@@ -94,6 +98,7 @@ class Params:
         self.max_train_size = max_train_size
         self.scaler = scaler
         self.norm = norm
+        self.calendar = calendar
         self.levels = levels
         self.epochs = epochs
         self.batch_size = batch_size

@@ -133,8 +133,24 @@ def sequence_offsets(x: np.ndarray, *, norm: str, horizon: int,
     return np.where(j >= season - 1, seasonal, own)
 
 
-def normalize_windows(x: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Shift the target channel of each window by its offset (a copy)."""
-    out = np.array(x, dtype=np.float32)
-    out[:, :, 0] -= offsets  # (n_windows, lookback) - (n_windows, 1)
-    return out
+def normalize_batch(x: np.ndarray, *, norm: str, horizon: int, season: int = 1,
+                    observed: int | None = None, sequence: bool = False) -> np.ndarray:
+    """Shift each window's observed target values by its offset, in place; return the target offsets.
+
+    ``x`` is a fresh batch ``(batch, steps, n_features)``; only its first ``observed``
+    steps (default: all) are observed values, the rest (inputs known ahead) are left as
+    they are. The offsets come from the observed steps alone (:func:`window_offsets`, or
+    :func:`sequence_offsets` for many-to-many targets); subtract the returned offsets
+    from the targets, or add them to the model's output.
+
+    >>> x = np.array([[[1.0], [2.0], [5.0], [7.0]]], dtype=np.float32)
+    >>> normalize_batch(x, norm="window", horizon=2).tolist(), x[0, :, 0].tolist()
+    ([[7.0, 7.0]], [-6.0, -5.0, -2.0, 0.0])
+    """
+    seen = x[:, :observed]  # (batch, observed steps, n_features), a view
+    inputs, targets = window_offsets(seen, norm=norm, horizon=horizon, season=season)
+    if sequence:
+        targets = sequence_offsets(seen, norm=norm, horizon=horizon, season=season)
+    if norm != "series":
+        seen[:, :, 0] -= inputs  # (batch, steps) - (batch, 1)
+    return targets

@@ -89,15 +89,16 @@ def compile_model(model, settings: TrainSettings) -> None:
     model.compile(optimizer=optimizer, loss=losses[settings.loss])
 
 
-def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-          settings: TrainSettings, *, progress: bool = False) -> dict:
+def train(model, data, settings: TrainSettings, *, validation=None, progress: bool = False) -> dict:
     """Fit a compiled-or-not model with early stopping; return its loss history.
 
     Args:
         model: An uncompiled Keras model from a registry ``build``.
-        x, y: Training windows ``(n, lookback, n_features)`` and targets.
-        x_val, y_val: Validation windows (may be empty: then training loss is monitored).
+        data: The training batches: a ``keras.utils.PyDataset`` such as
+            :class:`forecaster._stream.Batches`, which owns their size and order (Keras
+            does not reshuffle them).
         settings: Optimiser, loss, epochs, patience, learning-rate schedule, seed.
+        validation: Validation batches (None or empty: the training loss is monitored).
         progress: Show a progress bar on stderr.
 
     Returns:
@@ -110,7 +111,7 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
     import keras
 
     compile_model(model, settings)
-    has_val = len(x_val) > 0
+    has_val = validation is not None and len(validation) > 0
     monitor = "val_loss" if has_val else "loss"
     timer = _EpochTimer()
     callbacks = [timer.callback()]
@@ -124,9 +125,8 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
     if progress:
         callbacks.append(_progress_callback(settings.epochs))
     start = time.perf_counter()
-    hist = model.fit(x, y, validation_data=(x_val, y_val) if has_val else None,
-                     epochs=settings.epochs, batch_size=settings.batch_size, shuffle=True,
-                     callbacks=callbacks, verbose=0)
+    hist = model.fit(data, validation_data=validation if has_val else None,
+                     epochs=settings.epochs, shuffle=False, callbacks=callbacks, verbose=0)
     seconds = time.perf_counter() - start
     losses = [float(v) for v in hist.history.get("loss", [])]
     if not losses or not all(math.isfinite(v) for v in losses):

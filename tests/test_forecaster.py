@@ -161,6 +161,7 @@ def test_one_epoch_lowers_the_loss_on_a_sine_wave():
 
 def test_a_nan_loss_stops_training_with_a_clear_error():
     from forecaster import models, training
+    from forecaster._stream import Batches
     from forecaster.errors import TrainingError
 
     x = np.ones((8, 4, 1), dtype="float32")
@@ -168,7 +169,8 @@ def test_a_nan_loss_stops_training_with_a_clear_error():
     model = models.module("mlp").build(models.make_config("mlp", {"units": 2}), lookback=4,
                                        n_features=1, horizon=2)
     with pytest.raises(TrainingError, match="lower --learning-rate"):
-        training.train(model, x, y, x[:0], y[:0], training.TrainSettings.from_params({"epochs": 3}))
+        training.train(model, Batches.from_arrays(x, y, 32, seed=0),
+                       training.TrainSettings.from_params({"epochs": 3}))
 
 
 def test_max_train_size_gives_a_sliding_training_window(monthly_csv):
@@ -204,6 +206,7 @@ def test_lr_patience_halves_the_rate_when_the_validation_loss_stalls():
     """Validation targets that are pure noise cannot improve for long: the rate must drop,
     by halves, never below a thousandth of the starting rate; 0 keeps it constant."""
     from forecaster import models, training
+    from forecaster._stream import Batches
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(64, 6, 1)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
@@ -215,7 +218,8 @@ def test_lr_patience_halves_the_rate_when_the_validation_loss_stalls():
                                            n_features=1, horizon=2)
         settings = training.TrainSettings.from_params(dict(
             epochs=12, batch_size=16, learning_rate=1e-2, patience=0, lr_patience=lr_patience))
-        return training.train(model, x, y, xv, yv, settings)
+        return training.train(model, Batches.from_arrays(x, y, 16, seed=0), settings,
+                              validation=Batches.from_arrays(xv, yv, 16))
 
     rates = run(1)["learning_rates"]
     assert len(rates) == 12 and rates[0] == pytest.approx(1e-2)
