@@ -127,9 +127,9 @@ def test_the_setup_line_is_printed_only_with_progress(monthly_csv, capsys):
     from forecaster import read_csv
 
     panel = read_csv(monthly_csv)
-    Forecaster("mlp", params={"units": 3}, **TINY).fit(panel)
+    Forecaster("mlp", params={"units": 3}, **{**TINY, "epochs": 1}).fit(panel)
     assert capsys.readouterr().err == ""
-    Forecaster("mlp", params={"units": 3}, progress=True, **TINY).fit(panel)
+    Forecaster("mlp", params={"units": 3}, progress=True, **{**TINY, "epochs": 1}).fit(panel)
     err = capsys.readouterr().err
     assert "Windows: 37 training, 1 validation; lookback 24, horizon 12, stride 1, batch 16; about" in err
     assert "of memory (series " in err
