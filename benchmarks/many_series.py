@@ -105,7 +105,7 @@ def main() -> int:
         _common.table(rows, [("phase", "phase", ""), ("seconds", "seconds", ".2f"),
                              ("ms_per_series", "ms per series", ".3f")])])
     _common.write_report("many_series", quick=args.quick, wall_s=time.perf_counter() - start,
-                         settings=vars(args), results=result, markdown=markdown)
+                         settings={**vars(args), "series": n}, results=result, markdown=markdown)
     return 0
 
 
