@@ -41,8 +41,13 @@ class Scaler:
     scale: tuple[float, ...]
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        """Scale ``(n, n_features)`` values."""
-        return (values - np.asarray(self.loc)) / np.asarray(self.scale)
+        """Scale ``(n, n_features)`` values (without overflow where ``values - loc`` would)."""
+        loc, scale = np.asarray(self.loc), np.asarray(self.scale)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (values - loc) / scale
+        if not np.isfinite(out).all() and np.isfinite(values).all():
+            out = values / scale - loc / scale
+        return out
 
     def inverse_target(self, y: np.ndarray) -> np.ndarray:
         """Map scaled target values (any shape) back to the data's units."""
@@ -76,16 +81,29 @@ def check_norm(norm: str) -> str:
 def fit(kind: str, train: np.ndarray) -> Scaler:
     """Fit a scaler on training rows ``(n, n_features)`` only.
 
-    A constant column gets scale 1 so that scaling never divides by zero.
+    A constant column gets scale 1 so that scaling never divides by zero. Columns whose
+    magnitude would overflow the mean, the standard deviation (squares above 1e154) or
+    the range are divided by their largest magnitude first, so every value of the float
+    range gets a finite scaler.
+
+    >>> s = fit("standard", np.array([[1e158], [3e158]]))  # plain std: inf (the squares overflow)
+    >>> [round(v / 1e158, 9) for v in s.loc + s.scale]
+    [2.0, 1.0]
     """
     check_kind(kind)
     n_features = train.shape[1]
     if kind == "none" or len(train) == 0:
         loc, scale = np.zeros(n_features), np.ones(n_features)
-    elif kind == "standard":
-        loc, scale = train.mean(axis=0), train.std(axis=0)
     else:
-        loc, scale = train.min(axis=0), train.max(axis=0) - train.min(axis=0)
+        peak = np.max(np.abs(train), axis=0)  # (n_features,)
+        big = peak > (1e150 if kind == "standard" else 1e300)
+        unit = np.where(big, peak, 1.0)
+        x = train / unit if big.any() else train  # (n, n_features), magnitudes <= 1 where big
+        if kind == "standard":
+            loc, scale = x.mean(axis=0) * unit, x.std(axis=0) * unit
+        else:
+            loc, scale = x.min(axis=0) * unit, (x.max(axis=0) - x.min(axis=0)) * unit
+        scale = np.where(np.isfinite(scale), scale, peak)  # a range past the float limit
     scale = np.where(scale > 0, scale, 1.0)
     return Scaler(kind, tuple(map(float, loc)), tuple(map(float, scale)))
 
