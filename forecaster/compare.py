@@ -18,11 +18,13 @@ import pandas as pd
 
 from forecaster import jobs as jobs_module
 from forecaster import metrics
+from forecaster.budget import check_size
 from forecaster.data import Panel
 from forecaster.errors import ConfigError
 from forecaster.forecaster import Forecaster
-from forecaster.models import MODELS, NEURAL, REFERENCE, check_name, is_neural
+from forecaster.models import MODELS, NEURAL, REFERENCE, check_name, is_neural, make_config
 from forecaster.params import WINDOW_PARAMS, check_int
+from forecaster.training import resolve_seed
 
 ALWAYS = ("naive", "seasonal_naive")
 #: The leaderboard's leading columns, in order (the rest follow: coverage per level, ...).
@@ -46,8 +48,17 @@ class Comparison:
 
 
 def parse_models(text: str | None) -> list[str]:
-    """``"a,b"`` or ``"all"``/None -> model names (validated), naive rows always included."""
-    names = list(MODELS) if text in (None, "", "all") else [m.strip() for m in text.split(",") if m.strip()]
+    """``"a,b"`` or ``"all"``/None -> model names (validated), naive rows always included.
+
+    >>> parse_models(" , ")
+    Traceback (most recent call last):
+    ...
+    forecaster.errors.ConfigError: --models ' , ' names no model; pass names from `forecaster models` (e.g. --models naive,lstm) or 'all'.
+    """
+    names = list(MODELS) if text is None or text.strip() == "all" else [m.strip() for m in text.split(",") if m.strip()]
+    if not names:
+        raise ConfigError(f"--models {text!r} names no model; pass names from `forecaster models` "
+                          "(e.g. --models naive,lstm) or 'all'.")
     names = [check_name(n) for n in names]
     return list(dict.fromkeys([*names, *[m for m in ALWAYS if m not in names]]))
 
@@ -78,12 +89,17 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
         raise ConfigError(f"Unknown --metric '{metric}'. Use one of: {', '.join(metrics.METRICS)}.")
     check_int("folds", folds, 1)
     check_int("jobs", jobs, 1)
+    options = {**options, "seed": resolve_seed(options.get("seed", 0))}  # -1: drawn once, reported
     probe = Forecaster(REFERENCE, **{k: v for k, v in options.items() if k in WINDOW_PARAMS})
     probe.resolve(panel, test_size)
     test_size = probe.test_size_
+    check_int("test_size", test_size, 1)  # a fold without test rows scores nothing
     sizes = budget_params(names, budget, probe, panel.n_features, options.get("params"))
     for name in names:  # every setting of every model, before any work
         Forecaster(name, **{**options, "params": sizes[name]}).check_params()
+        if is_neural(name):
+            check_size(name, make_config(name, sizes[name]), lookback=probe.lookback_,
+                       n_features=panel.n_features, horizon=probe.horizon_)
     tasks = [(name, k) for name in names for k in range(folds)]
     records = jobs_module.run(panel, tasks, folds=folds, test_size=test_size, options=options,
                               sizes=sizes, jobs=jobs, on_job=on_job or (lambda record, total: None))

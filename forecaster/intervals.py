@@ -90,15 +90,22 @@ def check_levels(levels) -> tuple[int, ...]:
 
     >>> check_levels([80, 95])
     (80, 95)
+    >>> check_levels([50, 50])
+    Traceback (most recent call last):
+    ...
+    forecaster.errors.ConfigError: --level 50 is given twice; pass each interval level once.
     """
     try:
         values = tuple(levels)
     except TypeError:
         raise ConfigError(f"levels must be a list of percents, got {levels!r}.") from None
     bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))
-           or v != int(v) or not 0 < v < 100]
+           or not math.isfinite(v) or v != int(v) or not 0 < v < 100]
     if bad:
         raise ConfigError(f"--level must be between 0 and 100 (percent), got {bad[0]}.")
+    twice = [v for k, v in enumerate(values) if v in values[:k]]
+    if twice:
+        raise ConfigError(f"--level {twice[0]} is given twice; pass each interval level once.")
     return tuple(int(v) for v in values)
 
 

@@ -26,21 +26,31 @@ from forecaster.errors import ConfigError
 #: (the reference model is scored on exactly the same rows).
 WINDOW_PARAMS: tuple[str, ...] = ("lookback", "horizon", "stride", "val_size", "gap",
                                   "max_train_size", "levels")
+#: The longest ``lookback`` and ``horizon`` (steps): beyond, arrays of forecasts outgrow memory.
+MAX_HORIZON = 100_000
 
 
-def check_int(name: str, value, minimum: int = 0, *, none_ok: bool = False) -> None:
-    """Raise ConfigError unless ``value`` is a whole number >= ``minimum`` (or None if ``none_ok``).
+def check_int(name: str, value, minimum: int = 0, *, none_ok: bool = False,
+              maximum: int | None = None) -> None:
+    """Raise ConfigError unless ``value`` is a whole number >= ``minimum`` (and <= ``maximum``), or None if ``none_ok``.
 
     >>> check_int("horizon", 0, 1)
     Traceback (most recent call last):
     ...
     forecaster.errors.ConfigError: --horizon must be an integer >= 1, got 0.
+    >>> check_int("horizon", 10**9, 1, maximum=MAX_HORIZON)
+    Traceback (most recent call last):
+    ...
+    forecaster.errors.ConfigError: --horizon must be an integer between 1 and 100000, got 1000000000.
     """
     if value is None and none_ok:
         return
     whole = isinstance(value, int) or type(value).__name__.startswith(("int", "uint"))  # NumPy ints
     if isinstance(value, bool) or not whole or value < minimum:
         raise ConfigError(f"--{name.replace('_', '-')} must be an integer >= {minimum}, got {value!r}.")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"--{name.replace('_', '-')} must be an integer between {minimum} and {maximum}, "
+                          f"got {value!r}.")
 
 
 class Params:
@@ -74,7 +84,7 @@ class Params:
         lr_patience: Halve the learning rate after this many epochs without a better
             validation loss, down to a thousandth of it (0: a constant rate).
         seed: Seed for weights, shuffling and dropout: same data + settings + seed = same
-            metrics.
+            metrics. ``-1`` draws a random seed at fit, kept as ``seed_`` and in the run.
         backend: Keras backend (``jax`` or ``tensorflow``; default: ``$KERAS_BACKEND``,
             else jax).
         progress: Draw a progress bar on stderr while training.
