@@ -13,7 +13,8 @@ from __future__ import annotations
 import importlib
 
 from forecaster._version import __version__
-from forecaster.errors import ArtifactError, ConfigError, DataError, ForecasterError, TrainingError
+from forecaster.errors import (ArtifactError, ConfigError, DataError, ForecasterError, OutputError,
+                               TrainingError)
 
 _LAZY = {
     "Forecaster": "forecaster.forecaster",
@@ -33,7 +34,7 @@ _LAZY = {
 }
 
 __all__ = ["__version__", "ForecasterError", "DataError", "ConfigError", "ArtifactError",
-           "TrainingError", *_LAZY]
+           "TrainingError", "OutputError", *_LAZY]
 
 
 def __getattr__(name: str):

@@ -93,11 +93,13 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV file.")],
         out: Annotated[Optional[Path], typer.Option(help="Run directory (default runs/<model>).")] = None,
         test_size: TestSize = None, json_out: Json = False, *, read: dict, settings: dict) -> None:
     """Train MODEL on DATA, score the held-out end, and save a run directory."""
-    from forecaster import render
+    from forecaster import artifacts, render
     from forecaster.api import fit_and_save
 
+    out = out or Path("runs") / model
+    artifacts.check_target(out)  # before any work
     panel = _read(data, read)
-    report = fit_and_save(panel, model, out or Path("runs") / model, test_size=test_size,
+    report = fit_and_save(panel, model, out, test_size=test_size,
                           progress=not json_out and sys.stderr.isatty(), **settings)
     _notes(report["notices"], "Warning")
     render.emit(report, json_out, render.fit_report)
@@ -105,7 +107,7 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV file.")],
 
 @app.command()
 def predict(run_dir: Annotated[Path, typer.Argument(help="Run directory written by `fit`.")],
-            data: Annotated[Optional[Path], typer.Option(help="CSV to forecast from (default: the training CSV).")] = None,
+            data: Annotated[Optional[Path], typer.Option(help="CSV to forecast from (default: the data the run keeps).")] = None,
             output: Annotated[Optional[Path], typer.Option(help="Write the forecast CSV here instead of stdout.")] = None,
             plot: Annotated[Optional[Path], typer.Option(help="Draw the history, forecast and intervals to this PNG.")] = None,
             future: Annotated[Optional[Path], typer.Option(help="Values of the --future-covariates for the horizon "
@@ -116,11 +118,14 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="Run directory written 
     from forecaster.api import predict_run
 
     _check_out(plot, "--plot", folder=False)
-    prediction = predict_run(run_dir, data, future)
+    prediction = predict_run(run_dir, data, future, writes={"--output": output, "--plot": plot})
     _notes(prediction.notices)
     render.write_forecast(prediction.forecast, output, json_out)
     if plot is not None:
-        prediction.plot(plot)
+        from forecaster.outputs import writing
+
+        with writing(plot, "--plot"):
+            prediction.plot(plot)
 
 
 @app.command()
@@ -140,6 +145,11 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="Run directory written
     from forecaster.api import evaluate_run
 
     _check_out(out, "--out", folder=True)
+    if out is not None:  # before any work
+        from forecaster.outputs import check_folder
+        from forecaster.report import EVALUATION_FILES
+
+        check_folder(out, "--out", files=EVALUATION_FILES, reads=[data])
     result = evaluate_run(run_dir, data, read=read, stride=stride, level=level)
     _notes(result.notices)
     if out is not None:
@@ -165,6 +175,11 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
     from forecaster import render
     from forecaster.compare import compare as run_compare
 
+    if out is not None:  # before any work
+        from forecaster.outputs import check_folder
+        from forecaster.report import report_files
+
+        check_folder(out, "--out", files=report_files(metric), reads=[data])
     panel = _read(data, read)
     progress = render.JobProgress(enabled=not json_out and sys.stderr.isatty())
     try:

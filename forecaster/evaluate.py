@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster import baselines, metrics
+from forecaster._json import plain
 from forecaster.data import Panel
 from forecaster.errors import ConfigError
 from forecaster.forecaster import Forecaster
@@ -255,16 +256,3 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
     finite = frame.replace([np.inf, -np.inf], np.nan)
     return json.loads(finite.to_json(orient="records", date_format="iso"))
-
-
-def plain(value):
-    """``value`` with every non-finite float replaced by None (strict JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

@@ -23,15 +23,18 @@ trailing-underscore attributes; :meth:`get_state` gives it as plain data and
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 
 import numpy as np
 import pandas as pd
 
-from forecaster import backend, covariates, intervals, metrics, models, panels, scaling, splits
+from forecaster import (backend, covariates, intervals, metrics, models, panels, scaling, splits,
+                        stored, training)
+from forecaster._csv import label
 from forecaster.data import Panel, check_length
-from forecaster.errors import ArtifactError, ConfigError, DataError, ForecasterError
-from forecaster.params import Params, check_int
+from forecaster.errors import ArtifactError, ConfigError, DataError, ForecasterError, TrainingError
+from forecaster.params import MAX_HORIZON, Params, check_int
 from forecaster.training import TrainSettings
 
 #: Model kinds that forecast any series from its own history, seen in training or not.
@@ -59,17 +62,26 @@ class Forecaster(Params):
 
         Returns:
             ``self``, with ``splits_``, ``scalers_``, ``model_``, ``n_params_``,
-            ``history_``, ``calibration_``, ``metrics_`` and ``test_forecasts_`` set, and
+            ``history_``, ``calibration_``, ``metrics_``, ``test_forecasts_``, ``seed_``
+            (the seed used: drawn at random for ``seed=-1``), ``data_`` (the tail of
+            each series that a forecast from the end reads, see :mod:`forecaster.stored`) and
             ``notices_``: sentences for the user (e.g. series left out of training).
 
         Raises:
             ConfigError: A setting is invalid (checked first, for every model).
+            TrainingError: Training diverged or a forecast is not finite.
         """
         config, settings = self._validated()
         self.resolve(panel, test_size)
+        self.seed_ = training.resolve_seed(settings.seed)
+        settings = dataclasses.replace(settings, seed=self.seed_)
         start = time.perf_counter()
         self.config_ = dataclasses.asdict(config) if config is not None else {}
         if config is not None:
+            from forecaster.budget import check_size
+
+            check_size(self.model, config, lookback=self.lookback_, n_features=panel.n_features,
+                       horizon=self.horizon_)
             self._fit_neural(panel, config, settings)
         else:
             self.model_, self.scalers_, self.n_params_, self.backend_ = None, [], 0, None
@@ -78,8 +90,17 @@ class Forecaster(Params):
         self.calibration_ = self._calibrate(panel)
         self.metrics_, self.series_metrics_, self.test_forecasts_ = self._score_test(panel)
         self.source_ = panel.source
+        self.source_path_ = None if panel.source.startswith("<") else os.path.abspath(panel.source)
+        self.source_sha256_ = None  # the file's SHA-256, computed when the run is saved
         self.last_times_ = [str(s.time[-1]) for s in panel.series]
+        self.data_ = stored.capture(panel, self._rows_kept())
         return self
+
+    def _rows_kept(self) -> int | None:
+        """Rows per series that a forecast from the end reads: window and interval scale (None: all)."""
+        if not (models.is_neural(self.model) or self.model in ("naive", "seasonal_naive")):
+            return None  # drift, mean and statistical models read the whole history
+        return max(self.lookback_, self.season_ + 1) + max(self.season_, 1)
 
     def _fit_neural(self, panel: Panel, config, settings: TrainSettings) -> None:
         from forecaster import _neural
@@ -107,7 +128,8 @@ class Forecaster(Params):
         config = models.make_config(self.model, self.params)
         settings = TrainSettings.from_params(self.get_params())
         for name, minimum, none_ok in _WINDOW_CHECKS:
-            check_int(name, getattr(self, name), minimum, none_ok=none_ok)
+            check_int(name, getattr(self, name), minimum, none_ok=none_ok,
+                      maximum=MAX_HORIZON if name in ("lookback", "horizon") else None)
         scaling.check_kind(self.scaler)
         scaling.check_norm(self.norm)
         covariates.check_calendar(self.calendar)
@@ -171,6 +193,9 @@ class Forecaster(Params):
 
         ``future[i]``: the future covariates of series ``i`` over the ``horizon`` steps after
         its end (see :meth:`predict`); by default its last values are repeated there.
+
+        Raises:
+            TrainingError: A forecast is NaN or infinite (it would score as a perfect one).
         """
         self._check_fitted()
         if self.model_ is None:
@@ -191,7 +216,7 @@ class Forecaster(Params):
                                                  [origins[i] for i in rest], self.horizon_,
                                                  self.season_)):
             out[i] = p
-        return out
+        return _check_finite(self.model, panel, out)
 
     def bounds_at(self, panel: Panel, origins: list[np.ndarray],
                   preds: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
@@ -338,7 +363,9 @@ class Forecaster(Params):
             "fit_seconds": self.fit_seconds_, "metrics": self.metrics_,
             "calibration": self.calibration_.to_dict() if self.calibration_ else None,
             "interval_scales": self.interval_scales_, "calendar": list(self.calendar_),
-            "fallback": list(self.fallback_), "notices": list(self.notices_),
+            "fallback": list(self.fallback_), "notices": list(self.notices_), "seed": self.seed_,
+            "source_path": self.source_path_, "source_sha256": self.source_sha256_,
+            "data": stored.to_state(self.data_) if self.data_ is not None else None,
         }
 
     @classmethod
@@ -359,33 +386,52 @@ class Forecaster(Params):
         f.interval_scales_ = state["interval_scales"]
         f.calendar_ = tuple(state.get("calendar", ()))  # runs saved before these keys: none
         f.fallback_, f.notices_ = list(state.get("fallback", [])), list(state.get("notices", []))
+        f.seed_, f.source_path_ = state.get("seed"), state.get("source_path")
+        f.source_sha256_ = state.get("source_sha256")
+        data = state.get("data")
+        f.data_ = stored.from_state(data, f.schema_, "the data stored with the run", f.ids_) if data else None
         f.model_ = model
         return f
 
     def save(self, path) -> None:
-        """Write the run directory atomically (see :mod:`forecaster.artifacts`)."""
+        """Write the run directory atomically (see :mod:`forecaster.artifacts`).
+
+        The tail of each series (``data_``) goes to ``data.json``, so ``predict`` needs no file.
+        """
         from forecaster import artifacts
 
+        self._check_fitted()
+        if self.source_sha256_ is None and self.source_path_:
+            self.source_sha256_ = artifacts.file_sha256(self.source_path_)
         params = {**self.get_params(), "levels": list(self.levels), "progress": False}
-        artifacts.save(path, {"params": params, "state": self.get_state()}, self.model_)
+        state = self.get_state()
+        data = state.pop("data")
+        artifacts.save(path, {"params": params, "state": state}, self.model_, data)
 
     @classmethod
     def load(cls, path) -> Forecaster:
-        """Load a saved run directory without executing any code from it."""
-        from forecaster import artifacts
+        """Load a saved run directory without executing any code from it; every value is checked first.
 
-        manifest = artifacts.read_manifest(path)
+        Raises:
+            ArtifactError: The directory is not a complete, consistent, valid run.
+        """
+        from forecaster import artifacts, runschema
+
+        run = artifacts.read(path)
+        params, state = runschema.check(run.manifest, has_model=run.model is not None,
+                                        where=f"{path}/{artifacts.MANIFEST}")
         try:
-            params, state = dict(manifest["params"]), manifest["state"]
-            params["levels"] = tuple(params["levels"])
+            params = {**params, "levels": tuple(params["levels"])}
+            cls(**{**params, "backend": None}).check_params()  # the backend is checked by the state
             model = None
-            if manifest.get("model_file"):
+            if run.model is not None:
                 models.module(params["model"])  # registers its custom layers (the Jordan cell)
-                model = artifacts.load_model(path)
-            return cls.from_state(params, state, model)
-        except (KeyError, TypeError, ValueError, ConfigError) as exc:
+                model = artifacts.load_model(run.model, f"{path}/{artifacts.MODEL_FILE}")
+                runschema.check_model(model, state, path)
+            return cls.from_state(params, {**state, "data": run.data}, model)
+        except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
             raise ArtifactError(f"{path} holds an incomplete or invalid run ({type(exc).__name__}: "
-                                f"{exc}); refit the model.") from None
+                                f"{str(exc)[:200]}); refit the model.") from None
 
     # ------------------------------------------------------------- helpers
     def _check_fitted(self) -> None:
@@ -410,6 +456,18 @@ class Forecaster(Params):
         keep = self._neural_rows(panel) if self.model_ is not None else []
         if keep:
             check_length(panels.rows(panel, keep), self.lookback_, reason=f"lookback {self.lookback_}")
+
+
+def _check_finite(model: str, panel: Panel, preds: list[np.ndarray]) -> list[np.ndarray]:
+    """``preds``, unless one is NaN or infinite: a TrainingError naming the series."""
+    for series, pred in zip(panel.series, preds):
+        if not np.isfinite(pred).all():
+            bad = int(np.size(pred) - np.isfinite(pred).sum())
+            raise TrainingError(f"{model} forecast {bad} non-finite value(s) (NaN or infinity) for series "
+                                f"{series.id!r} of {label(panel.source)}; training diverged or the data's "
+                                "scale overflows the model's arithmetic. Rescale the data, lower "
+                                "--learning-rate, or use another model.")
+    return preds
 
 
 def _length_reason(f: Forecaster, neural: bool) -> str:

@@ -16,15 +16,19 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from forecaster import _json
+from forecaster.outputs import write_text
+
+
 def console() -> Console:
     """A console on stdout that does not wrap numbers when piped."""
     return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
 def emit(report, json_out: bool, table: Callable[[object], object]) -> None:
-    """Print ``report`` as one JSON document or as the renderable ``table(report)``."""
+    """Print ``report`` as one strict JSON document (``null`` for NaN) or as the renderable ``table(report)``."""
     if json_out:
-        sys.stdout.write(json.dumps(report, indent=2, default=_json_default) + "\n")
+        sys.stdout.write(_json.dumps(report, indent=2, default=_json_default) + "\n")
     else:
         console().print(table(report))
 
@@ -54,10 +58,12 @@ def models_table(rows: list[dict]) -> Table:
 def fit_report(report: dict):
     from forecaster.metrics import METRICS
 
+    drawn = (f"; seed {report['seed']} drawn at random (pass --seed {report['seed']} to repeat)"
+             if report.get("seed_drawn") else "")
     head = Text(f"{report['model']}: {fmt(report['n_params'])} parameters, "
                 f"{report['epochs_run']} epochs, {report['fit_seconds']:.1f} s fit, "
                 f"test metrics on the last {report['test_size']} steps of "
-                f"{report['n_series']} series; saved to {report['artifact']}")
+                f"{report['n_series']} series; saved to {report['artifact']}{drawn}")
     table = Table("metric", report["model"], "seasonal_naive")
     for name in METRICS:
         table.add_row(name, fmt(report["metrics"].get(name)),
@@ -225,21 +231,17 @@ def _cell(value, digits: int) -> str:
 
 
 def write_forecast(frame, output: Path | None, json_out: bool) -> None:
-    """A forecast frame as CSV (to ``output`` or stdout) or as JSON records."""
+    """A forecast frame as CSV or strict JSON records, to stdout or written whole to ``output``."""
     if json_out:
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
-        doc = {"forecast": records}
-        if output is not None:
-            output.write_text(json.dumps(doc, indent=2) + "\n")
-        else:
-            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-        return
-    text = frame.to_csv(index=False)
-    if output is not None:
-        output.write_text(text)
-        print(f"Wrote {len(frame)} rows to {output}", file=sys.stderr)
+        text = _json.dumps({"forecast": records}, indent=2) + "\n"
     else:
+        text = frame.to_csv(index=False)
+    if output is None:
         sys.stdout.write(text)
+        return
+    write_text(output, text, "--output")
+    print(f"Wrote {len(frame)} rows to {output}", file=sys.stderr)
 
 
 class JobProgress:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 
@@ -30,7 +31,7 @@ def test_every_neural_model_fits_saves_loads_and_predicts(model, monthly_csv, tm
     assert set(f.metrics_) == {"mae", "rmse", "mape", "smape", "mase"}
     out = tmp_path / "run"
     f.save(out)
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.keras"]
+    assert sorted(p.name for p in out.iterdir()) == ["data.json", "manifest.json", "model.keras"]
     with zipfile.ZipFile(out / "model.keras") as z:
         assert not [n for n in z.namelist() if n.endswith((".pkl", ".pickle"))]
     g = Forecaster.load(out)
@@ -88,7 +89,7 @@ def test_baselines_fit_and_save_without_a_model_file(model, monthly_csv, tmp_pat
     panel = read_csv(monthly_csv)
     f = Forecaster(model).fit(panel)
     f.save(tmp_path / model)
-    assert [p.name for p in (tmp_path / model).iterdir()] == ["manifest.json"]
+    assert sorted(p.name for p in (tmp_path / model).iterdir()) == ["data.json", "manifest.json"]
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / model).predict(panel), f.predict(panel))
 
 
@@ -121,7 +122,12 @@ def test_lambda_layer_is_refused_on_load(monthly_csv, tmp_path):
     tiny("mlp").fit(panel).save(tmp_path / "run")
     inputs = keras.Input(shape=(24, 1))
     outputs = keras.layers.Lambda(lambda t: t[:, -12:, 0] * 2.0)(inputs)
-    keras.Model(inputs, outputs).save(tmp_path / "run" / "model.keras")  # tampered
+    keras.Model(inputs, outputs).save(tmp_path / "run" / "model.keras")  # tampered ...
+    manifest = tmp_path / "run" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    blob = (tmp_path / "run" / "model.keras").read_bytes()
+    data["files"]["model.keras"] = {"bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+    manifest.write_text(json.dumps(data))  # ... with a manifest that vouches for it
     with pytest.raises(ArtifactError, match="Refusing to load"):
         Forecaster.load(tmp_path / "run")
 
@@ -274,7 +280,10 @@ BAD_SETTINGS = [
     (dict(learning_rate=0.0), "--learning-rate must be > 0"),
     (dict(patience=-1), "--patience must be an integer >= 0"),
     (dict(clipnorm=-1.0), "clipnorm must be > 0 or None"),
-    (dict(seed=-5), "--seed must be an integer >= 0"),
+    (dict(seed=-5), "--seed must be an integer between 0 and 4294967295, or -1 for a random seed"),
+    (dict(seed=2**32), "--seed must be an integer between 0 and 4294967295"),
+    (dict(levels=(50, 50)), "--level 50 is given twice; pass each interval level once."),
+    (dict(horizon=10**9), "--horizon must be an integer between 1 and 100000, got 1000000000."),
     (dict(lookback=0), "--lookback must be an integer >= 1, got 0."),
     (dict(horizon=-1), "--horizon must be an integer >= 1"),
     (dict(stride=0), "--stride must be an integer >= 1"),
