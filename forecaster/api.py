@@ -148,10 +148,12 @@ def describe_run(run_dir: str | Path, *, plot: str | Path | None = None) -> dict
     ``layers`` (with ``n_params`` and ``weights_only`` totals) is the layer table of
     :func:`model_summary`, read from the saved model; empty for a model without weights.
     """
-    from forecaster import artifacts, summary
+    from forecaster import summary
     from forecaster._json import plain
     from forecaster.newdata import training_end
 
+    if plot is not None:
+        outputs.check_file(plot, "--plot", inside=[run_dir])
     manifest = artifacts.read_manifest(run_dir)
     f = Forecaster.load(run_dir)
     rows = summary.describe(f.model_) if f.model_ is not None else []

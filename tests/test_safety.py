@@ -112,6 +112,10 @@ def test_predict_never_overwrites_the_training_file_or_the_run(monthly_csv, tmp_
                       "--output monthly.csv is a file this command reads")
     assert_user_error(run("predict", tmp_path / "run", "--output", tmp_path / "run" / "manifest.json"),
                       "is inside the run directory")
+    assert_user_error(run("predict", tmp_path / "run", "--plot", monthly_csv),
+                      "--plot monthly.csv is a file this command reads")
+    assert_user_error(run("summary", tmp_path / "run", "--plot", tmp_path / "run" / "data.json"),
+                      "data.json is inside the run directory")
     assert monthly_csv.read_bytes() == before and Forecaster.load(tmp_path / "run").model == "naive"
 
 
