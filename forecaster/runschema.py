@@ -97,13 +97,20 @@ def _state(s: dict, has_model: bool) -> dict:
 
 
 def check_model(model, state: dict, where) -> None:
-    """ArtifactError unless the loaded network reads ``lookback`` steps and forecasts ``horizon``."""
+    """ArtifactError unless the loaded network reads its window and forecasts ``horizon``.
+
+    The window is ``lookback`` steps, plus ``horizon`` steps of inputs known ahead when the run
+    has calendar features or future covariates.
+    """
     inputs, outputs = model.input_shape, tuple(model.output_shape)
     inputs = tuple(inputs[0] if isinstance(inputs, list) else inputs)  # the past window comes first
-    if len(inputs) != 3 or inputs[1] != state["lookback"] or outputs[-1] != state["horizon"]:
+    known = state.get("calendar") or state["schema"].get("future_covariates")
+    steps = state["lookback"] + (state["horizon"] if known else 0)
+    if len(inputs) != 3 or inputs[1] != steps or outputs[-1] != state["horizon"]:
+        ahead = f" + {state['horizon']} known ahead" if known else ""
         raise ArtifactError(f"{where}: model.keras takes {inputs} and gives {outputs}, but the manifest "
-                            f"says lookback {state['lookback']} and horizon {state['horizon']}; the run "
-                            "was edited or damaged. Refit the model.")
+                            f"says lookback {state['lookback']}{ahead} and horizon {state['horizon']}; "
+                            "the run was edited or damaged. Refit the model.")
 
 
 def _schema(schema, season: int) -> None:

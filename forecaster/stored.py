@@ -55,7 +55,7 @@ def capture(panel: Panel, rows: int | None) -> Panel | None:
 
 def to_state(panel: Panel) -> dict:
     """Plain JSON: the columns and, per series, its id, first timestamp (or step) and values."""
-    return {"format": FORMAT, "columns": [panel.target, *panel.covariates],
+    return {"format": FORMAT, "columns": [panel.target, *panel.covariates, *panel.future_covariates],
             "series": [{"id": s.id, "start": _stamp(s.time[0]), "values": s.values.tolist()}
                        for s in panel.series]}
 
@@ -86,7 +86,7 @@ def from_state(state: dict, schema: dict, source: str, ids: list[str] | None = N
 
 
 def _panel(state: dict, schema: dict, source: str, ids: list[str] | None) -> Panel:
-    columns = [schema["target"], *schema["covariates"]]
+    columns = [schema["target"], *schema["covariates"], *schema.get("future_covariates", [])]
     if state.get("format") != FORMAT or state.get("columns") != columns:
         raise ValueError(f"format {state.get('format')!r} with columns {str(state.get('columns'))[:60]}, "
                          f"expected format {FORMAT} with columns {columns}")
@@ -98,7 +98,8 @@ def _panel(state: dict, schema: dict, source: str, ids: list[str] | None) -> Pan
         raise ValueError(f"more than {MAX_VALUES:,} numbers")
     return Panel(series, schema["target"], tuple(schema["covariates"]), schema["time_col"],
                  schema["id_col"], schema["freq"], int(schema["season"]), source,
-                 schema.get("fill", "error"), wide=schema.get("layout") == "wide")
+                 schema.get("fill", "error"), wide=schema.get("layout") == "wide",
+                 future_covariates=tuple(schema.get("future_covariates", [])))
 
 
 def _series(item: dict, schema: dict, n_columns: int) -> Series:
