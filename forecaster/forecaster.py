@@ -199,7 +199,8 @@ class Forecaster(Params):
         """
         self._check_fitted()
         if self.model_ is None:
-            return panels.baseline_at(self.model, panel.series, origins, self.horizon_, self.season_)
+            return _check_finite(self.model, panel, panels.baseline_at(
+                self.model, panel.series, origins, self.horizon_, self.season_))
         from forecaster import _neural
 
         index, keep = self._index(), self._neural_rows(panel)
