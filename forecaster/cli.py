@@ -21,15 +21,22 @@ from forecaster.flags import DATA, SETTINGS, with_flags
 
 
 class _Group(TyperGroup):
-    """The one error boundary: library errors -> one line on stderr, exit 1."""
+    """The one error boundary: library errors -> one line on stderr, exit 1; signals -> one line, 130/143."""
 
     def invoke(self, ctx):
+        from forecaster._signals import handled
+
         try:
-            return super().invoke(ctx)
+            with handled():
+                return super().invoke(ctx)
         except ForecasterError as exc:
             message = " ".join(str(exc).split())
             typer.echo(f"Error: {message}", err=True)
             raise SystemExit(1) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGINT/SIGTERM as Interrupted
+            kept = getattr(exc, "kept", None)
+            typer.echo(f"Interrupted; {kept or 'nothing was written'}.", err=True)
+            raise SystemExit(getattr(exc, "exit_code", 130)) from None
 
 
 app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
@@ -173,6 +180,7 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
             test_size: TestSize = None, json_out: Json = False, *, read: dict, settings: dict) -> None:
     """Backtest many models on DATA and print a leaderboard."""
     from forecaster import render
+    from forecaster._signals import deferred
     from forecaster.compare import compare as run_compare
 
     if out is not None:  # before any work
@@ -192,7 +200,8 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
     if out is not None:
         from forecaster.report import write_report
 
-        write_report(result, panel, out)
+        with deferred(kept=f"the report in {out} was written in full"):
+            write_report(result, panel, out)
     render.emit(result.to_json(), json_out, render.leaderboard)
 
 
