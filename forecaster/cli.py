@@ -30,8 +30,10 @@ class _Group(TyperGroup):
             with handled():
                 return super().invoke(ctx)
         except ForecasterError as exc:
-            message = " ".join(str(exc).split())
+            message = " ".join(getattr(exc, "message", str(exc)).split())
             typer.echo(f"Error: {message}", err=True)
+            for problem in getattr(exc, "problems", ()):  # ClusterError: one line per problem
+                typer.echo(f"  {problem}", err=True)
             raise SystemExit(1) from None
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGINT/SIGTERM as Interrupted
             kept = getattr(exc, "kept", None)
@@ -173,7 +175,9 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
             models: Annotated[Optional[str], typer.Option(help="Comma-separated names or 'all'.")] = None,
             folds: Annotated[int, typer.Option(help="Rolling-origin test windows.")] = 1,
             metric: Annotated[str, typer.Option(help="Ranking metric: mae, rmse, mape, smape, mase.")] = "mase",
-            jobs: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
+            jobs: Annotated[Optional[int], typer.Option(help="Local worker processes (default 1; at most the number of jobs and cores).")] = None,
+            scheduler: Annotated[Optional[str], typer.Option(envvar="FORECASTER_SCHEDULER", help="Run the jobs on a Dask cluster: tcp://HOST:8786, or 'local' for a throwaway one on this machine (pip install 'forecaster-nn[dask]').")] = None,
+            time_limit: Annotated[Optional[str], typer.Option(help="Time budget, e.g. 10m, 90s, 1h30m: cheap jobs first; then running jobs keep their best weights and jobs not started are listed as not run.")] = None,
             budget: Annotated[Optional[int], typer.Option(help="Match every neural model's parameter count to N.")] = None,
             ensemble: Annotated[bool, typer.Option("--ensemble", help="Add the median of the neural models' forecasts as a model.")] = False,
             out: Annotated[Optional[Path], typer.Option(help="Write leaderboard files, forecasts and plots here.")] = None,
@@ -192,7 +196,8 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
     progress = render.JobProgress(enabled=not json_out and sys.stderr.isatty())
     try:
         result = run_compare(panel, models=models, folds=folds, test_size=test_size,
-                             metric=metric, jobs=jobs, budget=budget, ensemble=ensemble,
+                             metric=metric, jobs=jobs, scheduler=scheduler or None,
+                             time_limit=time_limit, budget=budget, ensemble=ensemble,
                              on_job=progress, **settings)
     finally:
         progress.close()

@@ -24,6 +24,7 @@ from forecaster.errors import ConfigError
 from forecaster.forecaster import Forecaster
 from forecaster.models import MODELS, NEURAL, REFERENCE, check_name, is_neural, make_config
 from forecaster.params import WINDOW_PARAMS, check_int
+from forecaster.timing import parse_duration
 from forecaster.training import resolve_seed
 
 ALWAYS = ("naive", "seasonal_naive")
@@ -64,9 +65,11 @@ def parse_models(text: str | None) -> list[str]:
 
 
 def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int = 1,
-            test_size: int | None = None, metric: str = "mase", jobs: int = 1,
+            test_size: int | None = None, metric: str = "mase", jobs: int | None = None,
+            scheduler: str | None = None, time_limit: str | float | None = None,
             budget: int | None = None, ensemble: bool = False,
-            on_job: Callable[[dict, int], None] | None = None, **options) -> Comparison:
+            on_job: Callable[[dict, jobs_module.Progress], None] | None = None,
+            **options) -> Comparison:
     """Backtest ``models`` on ``folds`` rolling origins and rank them by ``metric``.
 
     Args:
@@ -75,10 +78,17 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
         folds: Number of test windows of ``test_size`` rows, stepping back from the end.
         test_size: Rows per fold (default: the horizon).
         metric: Ranking metric (lower is better): mae, rmse, mape, smape or mase.
-        jobs: Parallel worker processes.
+        jobs: Local worker processes (None: ``joblib.parallel_config``'s ``n_jobs``, else 1;
+            at most the number of jobs and cores).
+        scheduler: Run the jobs on a Dask cluster: its address (``tcp://host:8786``), or
+            ``"local"`` for a throwaway one on this machine (needs ``forecaster-nn[dask]``).
+        time_limit: A time budget (``"10m"``, ``"1h30m"``, seconds): cheap jobs first; when
+            it runs out, training jobs stop at their best weights so far and jobs not yet
+            started become error rows that say so.
         budget: Size each neural model's width so its parameter count is near this.
         ensemble: Add an ``ensemble`` row: the median of the neural models' forecasts.
-        on_job: Called as ``on_job(record, n_jobs)`` after each (model, fold) job, for progress.
+        on_job: Called as ``on_job(record, progress)`` after each (model, fold) job, with a
+            :class:`forecaster.jobs.Progress` (jobs done and total, an estimate of the time left).
         **options: Any :class:`Forecaster` argument (lookback, horizon, epochs, seed, ...).
 
     Returns:
@@ -88,7 +98,8 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
     if metric not in metrics.METRICS:
         raise ConfigError(f"Unknown --metric '{metric}'. Use one of: {', '.join(metrics.METRICS)}.")
     check_int("folds", folds, 1)
-    check_int("jobs", jobs, 1)
+    check_int("jobs", jobs, 1, none_ok=True)
+    parse_duration(time_limit)  # a bad --time-limit fails before any work
     options = {**options, "seed": resolve_seed(options.get("seed", 0))}  # -1: drawn once, reported
     probe = Forecaster(REFERENCE, **{k: v for k, v in options.items() if k in WINDOW_PARAMS})
     probe.resolve(panel, test_size)
@@ -102,13 +113,16 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
                        n_features=panel.n_features, horizon=probe.horizon_)
     tasks = [(name, k) for name in names for k in range(folds)]
     records = jobs_module.run(panel, tasks, folds=folds, test_size=test_size, options=options,
-                              sizes=sizes, jobs=jobs, on_job=on_job or (lambda record, total: None))
+                              sizes=sizes, jobs=jobs, scheduler=scheduler, time_limit=time_limit,
+                              on_job=on_job or (lambda record, progress: None))
     if ensemble:
         records += _ensemble_records(records, panel, folds, probe)
         names = [*names, "ensemble"]
     board = _leaderboard(records, names, metric, probe.levels_)
     settings = {"models": names, "folds": folds, "test_size": test_size, "metric": metric,
-                "jobs": jobs, "budget": budget, "horizon": probe.horizon_,
+                "jobs": jobs, "scheduler": scheduler, "time_limit_s": parse_duration(time_limit),
+                "cut_short": [f"{r['model']} fold {r['fold']}" for r in records if r.get("time_limited")],
+                "budget": budget, "horizon": probe.horizon_,
                 "lookback": probe.lookback_, "season": probe.season_,
                 "n_series": len(panel.ids), "levels": list(probe.levels_),
                 "source": panel.source, "seed": options.get("seed", 0),
