@@ -76,7 +76,8 @@ def run(panel: Panel, tasks: list[tuple[str, int]], *, folds: int, test_size: in
     """
     start, limit = time.time(), timing.parse_duration(time_limit)
     clock = _Clock(folds, test_size, start + limit if limit else None, limit)
-    options = {**options, "backend": _backend_name(options.get("backend"))}
+    if any(is_neural(name) for name, _ in tasks):  # every worker on the same backend
+        options = {**options, "backend": _backend_name(options.get("backend"))}
     # Cheap first under a time limit (most models scored when it runs out) or when one
     # process runs everything (early rows); else the longest first, so workers end together.
     plan = timing.Plan(_costs(panel, tasks, folds, test_size, options, sizes),
@@ -84,7 +85,7 @@ def run(panel: Panel, tasks: list[tuple[str, int]], *, folds: int, test_size: in
     spread = [t for t in plan.order if REGISTRY[t[0]].kind != "baseline"]
     records: list[dict] = []
     with executors.open_executor(jobs=jobs, scheduler=scheduler, n_calls=len(spread),
-                                 backend=options["backend"]) as ex:
+                                 backend=options.get("backend")) as ex:
         done = _collector(records, timing.Tracker(plan, slots=ex.slots, start=start,
                                                   deadline=clock.deadline), on_job)
         remote = [t for t in spread if ex.remote and _runs_remotely(t[0], panel, ex.slots)]
