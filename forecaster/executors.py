@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterator
 
 from forecaster.errors import ConfigError, WorkerLost
 
-#: Times a batch of calls whose worker process died is started again (the worker pool
-#: is aborted as a whole, so every unfinished call is retried).
+#: Times the unfinished calls run again in parallel after a worker process died (the pool
+#: is aborted as a whole); then each runs once more on its own, so that only a call that
+#: kills its worker each time is lost.
 RETRIES = 2
 
 
@@ -88,16 +89,20 @@ class Joblib:
         from joblib.externals.loky.process_executor import TerminatedWorkerError
 
         pending = dict(enumerate(calls))
-        for _ in range(RETRIES + 1):
+        for _ in range(RETRIES):
             try:
                 for i, result in self._unordered(fn, pending):
                     del pending[i]
                     on_result(i, result)
                 return
+            except TerminatedWorkerError:
+                pass  # the pool died with it: every unfinished call runs again
+        for i in sorted(pending):  # one at a time, so that only the call that kills dies
+            try:
+                on_result(*next(self._unordered(fn, {i: pending[i]})))
             except TerminatedWorkerError as exc:
-                error = f"{type(exc).__name__}: {_first_line(exc)}"
-        for i in sorted(pending):
-            on_lost(i, f"its worker process died {RETRIES + 1} times ({error})")
+                on_lost(i, f"its worker process died {RETRIES + 1} times "
+                           f"({type(exc).__name__}: {_first_line(exc)})")
 
     def _unordered(self, fn, pending: dict) -> Iterator:
         from joblib import Parallel, delayed

@@ -63,7 +63,10 @@ def test_a_dead_worker_process_is_retried_then_an_error_row(tmp_path):
     executors.Joblib(2).run(_dies, [(str(tmp_path / "once"),)], results.__setitem__,
                             lost.__setitem__)
     assert results == {0: "done"} and lost == {}
-    executors.Joblib(2).run(_dies, [("",)], results.__setitem__, lost.__setitem__)
+    results.clear()  # a call that always kills its worker, next to one that does not
+    executors.Joblib(2).run(_dies, [("",), (str(tmp_path / "once"),)], results.__setitem__,
+                            lost.__setitem__)
+    assert results == {1: "done"} and list(lost) == [0]
     assert lost[0].startswith(f"its worker process died {executors.RETRIES + 1} times")
 
 
