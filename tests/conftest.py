@@ -63,3 +63,13 @@ def m4_long_csv(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("m4") / "m4_hourly_long.csv"
     pd.concat(frames).to_csv(path, index=False)
     return path
+
+
+def dies(marker: str):
+    """A job that kills its worker process the first time (every time, with marker ''): for
+    the tests of worker deaths; module-level so that worker processes can unpickle it."""
+    if not marker or not os.path.exists(marker):
+        if marker:
+            open(marker, "w").close()
+        os._exit(1)
+    return "done"

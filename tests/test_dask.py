@@ -7,11 +7,11 @@ module; the test that kills workers runs last.
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 import pandas as pd
 import pytest
+from conftest import dies
 from typer.testing import CliRunner
 
 from forecaster import read_csv
@@ -106,22 +106,14 @@ def test_scheduler_local_starts_and_stops_a_throwaway_cluster(monthly_csv):
     assert not left
 
 
-def _dies(marker: str):
-    """Kills its worker process the first time (or every time, with marker '')."""
-    if not marker or not os.path.exists(marker):
-        if marker:
-            open(marker, "w").close()
-        os._exit(1)
-    return "done"
-
 
 def test_a_dead_worker_is_replaced_and_a_job_that_kills_every_worker_is_an_error_row(cluster, tmp_path):
     executor = _dask.Dask(cluster.scheduler_address, 1)
     results, lost = {}, {}
     try:  # one at a time: a worker's death also counts against the tasks queued on it
-        executor.run(_dies, [(str(tmp_path / "once"),)], results.__setitem__, lost.__setitem__)
+        executor.run(dies, [(str(tmp_path / "once"),)], results.__setitem__, lost.__setitem__)
         assert results == {0: "done"} and lost == {}
-        executor.run(_dies, [("",)], results.__setitem__, lost.__setitem__)
+        executor.run(dies, [("",)], results.__setitem__, lost.__setitem__)
     finally:
         executor.close()
     assert lost[0].startswith("its worker died each time it ran")

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import dies
 from joblib import parallel_config
 
 from forecaster import executors, jobs, read_csv, training
@@ -48,23 +49,15 @@ def test_map_runs_small_calls_on_the_comparisons_workers():
     assert len(pids) == 3 and os.getpid() not in pids
 
 
-def _dies(marker: str):
-    """Kills its worker process the first time (or every time, with marker '')."""
-    if not marker or not os.path.exists(marker):
-        if marker:
-            open(marker, "w").close()
-        os._exit(1)
-    return "done"
-
 
 @two_cores
 def test_a_dead_worker_process_is_retried_then_an_error_row(tmp_path):
     results, lost = {}, {}
-    executors.Joblib(2).run(_dies, [(str(tmp_path / "once"),)], results.__setitem__,
+    executors.Joblib(2).run(dies, [(str(tmp_path / "once"),)], results.__setitem__,
                             lost.__setitem__)
     assert results == {0: "done"} and lost == {}
     results.clear()  # a call that always kills its worker, next to one that does not
-    executors.Joblib(2).run(_dies, [("",), (str(tmp_path / "once"),)], results.__setitem__,
+    executors.Joblib(2).run(dies, [("",), (str(tmp_path / "once"),)], results.__setitem__,
                             lost.__setitem__)
     assert results == {1: "done"} and list(lost) == [0]
     assert lost[0].startswith(f"its worker process died {executors.RETRIES + 1} times")
