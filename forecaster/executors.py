@@ -99,7 +99,8 @@ class Joblib:
                 pass  # the pool died with it: every unfinished call runs again
         for i in sorted(pending):  # one at a time, so that only the call that kills dies
             try:
-                on_result(*next(self._unordered(fn, {i: pending[i]})))
+                for _, result in self._unordered(fn, {i: pending[i]}):
+                    on_result(i, result)
             except TerminatedWorkerError as exc:
                 on_lost(i, f"its worker process died {RETRIES + 1} times "
                            f"({type(exc).__name__}: {_first_line(exc)})")
