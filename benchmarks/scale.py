@@ -45,6 +45,7 @@ rng = np.random.default_rng(0)
 t = np.arange(length)
 y = 10 + np.sin(2 * np.pi * t / 24)[None, :] + 0.1 * rng.standard_normal((series, length))
 frame = pd.DataFrame({{"t": np.tile(t, series), "y": y.ravel()}})
+del y  # the frame holds a copy: only the data forecaster reads stays in memory
 if series > 1:
     frame["id"] = np.repeat([f"s{{i}}" for i in range(series)], length)
 start = time.perf_counter()
