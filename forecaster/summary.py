@@ -5,16 +5,22 @@ shape, Keras's ``count_params()``, the same number from the layer's closed form 
 formula is shown with the numbers filled in) and the count without biases. The closed
 forms, with ``u`` units, ``i`` inputs per step, ``o`` Jordan outputs, ``k`` kernel size:
 
-=============  ======================================  =====================
-layer          parameters                              weights only
-=============  ======================================  =====================
-Dense          i * u + u                               i * u
-Conv1D         k * i * u + u                           k * i * u
-SimpleRNN      u * (u + i + 1)                         u * (u + i)
-LSTM           4 * u * (u + i + 1)                     4 * u * (u + i)
-GRU            3 * u * (u + i + 2)  (reset_after)      3 * u * (u + i)
-JordanCell     u * (i + o + 1) + o * (u + 1)           u * (i + o) + o * u
-=============  ======================================  =====================
+==================  ======================================  =====================
+layer               parameters                              weights only
+==================  ======================================  =====================
+Dense               i * u + u                               i * u
+Conv1D              k * i * u + u                           k * i * u
+SimpleRNN           u * (u + i + 1)                         u * (u + i)
+LSTM                4 * u * (u + i + 1)                     4 * u * (u + i)
+GRU (reset_after)   3 * u * (u + i + 2)                     3 * u * (u + i)
+GRU (reset before)  3 * u * (u + i + 1)                     3 * u * (u + i)
+JordanCell          u * (i + o + 1) + o * (u + 1)           u * (i + o) + o * u
+==================  ======================================  =====================
+
+A layer built with ``use_bias=False`` has the weights-only count as its parameters (the
+formula then shows no bias terms). The Jordan cell's count is its hidden layer's,
+``u * (i + o + 1)``, plus its output layer's, ``o * (u + 1)``: the output layer is part
+of the cell, since its output is what is fed back.
 
 The same closed forms, from sizes alone, give every model's ``n_params`` (what ``--budget``
 sizes), so counting needs no Keras. This module imports nothing heavy: :func:`describe`
@@ -81,6 +87,8 @@ def gated(gates: int, u: int, i: int, n_biases: int) -> ClosedForm:
 
     >>> gated(4, 32, 1, 1).n  # LSTM(32) on one input
     4352
+    >>> gated(3, 4, 1, 0).formula  # a GRU without biases
+    '3 * 4 * (4 + 1) = 60'
     """
     n = gates * u * (u + i + n_biases)
     lead = f"{gates} * " if gates > 1 else ""
@@ -88,10 +96,19 @@ def gated(gates: int, u: int, i: int, n_biases: int) -> ClosedForm:
     return ClosedForm(n, gates * u * (u + i), f"{lead}{u} * ({u} + {i}{bias}) = {n}")
 
 
-def jordan(u: int, i: int, o: int) -> ClosedForm:
-    """A Jordan cell with ``u`` hidden units, ``i`` inputs and ``o`` outputs fed back."""
-    n = u * (i + o + 1) + o * (u + 1)
-    return ClosedForm(n, u * (i + o) + o * u, f"{u} * ({i} + {o} + 1) + {o} * ({u} + 1) = {n}")
+def jordan(u: int, i: int, o: int, bias: bool = True) -> ClosedForm:
+    """A Jordan cell with ``u`` hidden units, ``i`` inputs and ``o`` outputs fed back.
+
+    >>> jordan(4, 1, 3).formula  # hidden layer + output layer
+    'hidden 4 * (1 + 3 + 1) + output 3 * (4 + 1) = 35'
+    >>> jordan(4, 1, 3, bias=False).formula
+    'hidden 4 * (1 + 3) + output 3 * 4 = 28'
+    """
+    b = int(bias)
+    n = u * (i + o + b) + o * (u + b)
+    text = (f"hidden {u} * ({i} + {o} + 1) + output {o} * ({u} + 1)" if bias
+            else f"hidden {u} * ({i} + {o}) + output {o} * {u}")
+    return ClosedForm(n, u * (i + o) + o * u, f"{text} = {n}")
 
 
 def _dense(layer, i: int) -> ClosedForm:
@@ -111,12 +128,13 @@ def _lstm(cell, i: int) -> ClosedForm:
 
 
 def _gru(cell, i: int) -> ClosedForm:
-    # reset_after=True keeps separate input and recurrent biases: two per gate.
+    # reset_after=True keeps separate input and recurrent biases: two per gate; the
+    # notes' form (reset_after=False) one per gate; use_bias=False none.
     return gated(3, cell.units, i, (1 + int(cell.reset_after)) * int(cell.use_bias))
 
 
 def _jordan(cell, i: int) -> ClosedForm:
-    return jordan(cell.units, i, cell.output_units)
+    return jordan(cell.units, i, cell.output_units, getattr(cell, "use_bias", True))
 
 
 _RULES: dict[str, Callable[[Any, int], ClosedForm]] = {

@@ -73,7 +73,10 @@ def test_builds_with_documented_output_shape(name, head):
     expected = (BATCH, LOOKBACK, HORIZON) if head == "sequence" else (BATCH, HORIZON)
     assert out.shape == expected
     assert model.name == name
-    assert model.get_layer("head").units == HORIZON
+    if name == "jordan":  # no Dense head: the top layer's fed-back output is the forecast
+        assert model.layers[-1].cell.output_units == HORIZON
+    else:
+        assert model.get_layer("head").units == HORIZON
     assert np.isfinite(out).all()
 
 
@@ -105,6 +108,58 @@ def test_closed_form_model_count_equals_keras(name, head, layers):
         name, head, layers=layers, **extra).count_params()
 
 
+# The notes' variants: every setting that changes the layers, alone and combined.
+VARIANTS = [{"use_bias": False}, {"unroll": True}, {"activation": "sigmoid"},
+            {"output_activation": "tanh", "use_bias": False}, {"reset_after": False},
+            {"reset_after": False, "use_bias": False}, {"stateful": True, "bptt": 4},
+            {"output_units": 2}]
+VARIANT_CASES = [(name, head, variant) for name, head in CASES for variant in VARIANTS
+                 if set(variant) <= {f.name for f in dataclasses.fields(models.module(name).Config)}]
+
+
+@pytest.mark.parametrize(("name", "head", "variant"), VARIANT_CASES,
+                         ids=[f"{n}-{h}-{'-'.join(map(str, v.values()))}" for n, h, v in VARIANT_CASES])
+def test_variants_have_closed_form_counts_equal_to_keras(name, head, variant):
+    """Each variant's n_params and summary rows equal Keras's count, stacked two deep."""
+    if head == "max" and variant.get("stateful"):
+        pytest.skip("a stateful model has no max head (a ConfigError, tested below)")
+    model = tiny_model(name, head, layers=2, **variant)
+    config = tiny_config(name, head, layers=2, **variant)
+    shape = dict(lookback=LOOKBACK, n_features=N_FEATURES, horizon=HORIZON)
+    assert models.module(name).n_params(config, **shape) == model.count_params()
+    for row, layer in zip(describe(model), model.layers):
+        assert row["closed_form"] == layer.count_params(), row
+    if variant.get("use_bias") is False:
+        assert totals(describe(model))["weights_only"] == model.count_params()
+        assert all("bias" not in w.path for w in model.weights)
+
+
+def test_variants_reach_the_keras_layers():
+    cell = tiny_model("simple_rnn", activation="sigmoid").get_layer("simple_rnn_1").cell
+    assert cell.activation is keras.activations.sigmoid
+    head = tiny_model("simple_rnn", output_activation="tanh").get_layer("head")
+    assert head.activation is keras.activations.tanh
+    jordan = tiny_model("jordan", activation="relu", output_activation="sigmoid").layers[-1].cell
+    assert (jordan.activation, jordan.output_activation) == (keras.activations.relu,
+                                                             keras.activations.sigmoid)
+    assert tiny_model("gru", reset_after=False).get_layer("gru_1").cell.reset_after is False
+    assert tiny_model("lstm", unroll=True).get_layer("lstm_1").unroll is True
+    out = predict(tiny_model("simple_rnn", output_activation="sigmoid"), window())
+    assert ((0 < out) & (out < 1)).all()
+
+
+def test_variant_combinations_that_mean_nothing_are_refused():
+    lstm, jordan = models.module("lstm"), models.module("jordan")
+    with pytest.raises(ConfigError, match="bptt=24 applies to stateful training only"):
+        lstm.Config(bptt=24)
+    with pytest.raises(ConfigError, match="head='max' is invalid with stateful=true"):
+        lstm.Config(stateful=True, head="max")
+    with pytest.raises(ConfigError, match="output_units=2 sets the width of the lower layers"):
+        jordan.Config(output_units=2)
+    with pytest.raises(ConfigError, match="head='max' is invalid. Valid choices: last, sequence"):
+        jordan.Config(head="max")
+
+
 def test_every_registered_model_is_described_and_sized():
     for name, spec in models.REGISTRY.items():
         assert spec.kind in models.KINDS and spec.description
@@ -127,6 +182,13 @@ def test_config_round_trips_through_dict_and_json(name):
 
 BAD_VALUES = {
     "units": [0, -1, 2.5, True],
+    "use_bias": ["yes", 1],
+    "unroll": ["x"],
+    "stateful": [1],
+    "bptt": [0, 2.5],
+    "reset_after": ["no"],
+    "activation": ["softmax"],
+    "output_activation": ["bogus"],
     "filters": [0, "16"],
     "layers": [-1],
     "kernel_size": [1],
@@ -158,8 +220,11 @@ def test_wavenet_has_no_max_head():
 
 
 def test_make_config_converts_cli_strings():
-    config = models.make_config("jordan", {"units": "8", "output_units": "2"})
+    config = models.make_config("jordan", {"units": "8", "output_units": "2", "layers": "2"})
     assert (config.units, config.output_units) == (8, 2)
+    config = models.make_config("lstm", {"stateful": "true", "bptt": "24", "use_bias": "false"})
+    assert (config.stateful, config.bptt, config.use_bias) == (True, 24, False)
+    assert models.make_config("gru", {"reset_after": "false"}).reset_after is False
     assert models.make_config("wavenet", {"layers": "none"}).layers is None
     with pytest.raises(ConfigError, match="head='bogus'"):
         models.make_config("lstm", {"head": "bogus"})
@@ -290,11 +355,26 @@ def test_jordan_cell_follows_the_formula_step_by_step():
         np.testing.assert_allclose(ys[t], y, rtol=1e-5, atol=1e-6)
 
 
-def test_jordan_feeds_back_horizon_values_by_default():
-    model = tiny_model("jordan", "sequence")
-    assert model.get_layer("jordan_1").output.shape == (None, LOOKBACK, HORIZON)
+@pytest.mark.parametrize("head", ["last", "sequence"])
+def test_jordan_forecast_is_the_output_it_feeds_back(head):
+    """Step the model's own cell from y_0 = 0, feeding back the state it returns."""
+    model = tiny_model("jordan", head)
     cell = model.get_layer("jordan_1").cell
     assert JordanCell(**cell.get_config()).get_config() == cell.get_config()
+    x = window()
+    state = np.zeros((BATCH, HORIZON), dtype="float32")  # y_0 = 0
+    fed_back = []
+    for t in range(LOOKBACK):
+        _, (state,) = cell(x[:, t], [state])
+        fed_back.append(keras.ops.convert_to_numpy(state))  # y_t, fed to step t + 1
+    fed_back = np.stack(fed_back, axis=1)  # (batch, lookback, horizon)
+    expected = fed_back if head == "sequence" else fed_back[:, -1]
+    np.testing.assert_allclose(predict(model, x), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_stacked_jordan_feeds_back_output_units_below_and_the_forecast_on_top():
+    model = tiny_model("jordan", layers=2, output_units=2)
+    assert [layer.cell.output_units for layer in model.layers[1:]] == [2, HORIZON]
 
 
 def test_course_parameter_arithmetic():

@@ -25,7 +25,7 @@ import dataclasses
 import keras
 
 from forecaster import summary
-from forecaster.models._recurrent import check_dropout, check_int
+from forecaster.models._recurrent import check_bool, check_dropout, check_int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Config:
         layers: Number of hidden ``Dense(units, relu)`` layers; 0 gives a linear map
             from the window to the forecast (with ``--norm window``, NLinear).
         dropout: Rate of a ``Dropout`` after each hidden layer (0 = none).
+        use_bias: False drops every bias: the weights-only count of the notes'
+            MLP-versus-RNN arithmetic.
 
     Raises:
         ConfigError: If a value is out of range.
@@ -45,11 +47,13 @@ class Config:
     units: int = 64
     layers: int = 2
     dropout: float = 0.0
+    use_bias: bool = True
 
     def __post_init__(self) -> None:
         check_int("units", self.units)
         check_int("layers", self.layers, minimum=0)
         check_dropout(self.dropout)
+        check_bool("use_bias", self.use_bias)
 
 
 def build(
@@ -70,10 +74,11 @@ def build(
     inputs = keras.Input(shape=(lookback, n_features), name="window")
     x = keras.layers.Flatten(name="flatten")(inputs)  # (batch, lookback * n_features)
     for i in range(1, config.layers + 1):
-        x = keras.layers.Dense(config.units, activation="relu", name=f"dense_{i}")(x)
+        x = keras.layers.Dense(config.units, activation="relu", use_bias=config.use_bias,
+                               name=f"dense_{i}")(x)
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{i}")(x)
-    outputs = keras.layers.Dense(horizon, name="head")(x)  # (batch, horizon)
+    outputs = keras.layers.Dense(horizon, use_bias=config.use_bias, name="head")(x)  # (batch, horizon)
     return keras.Model(inputs, outputs, name="mlp")
 
 
@@ -82,9 +87,11 @@ def n_params(config: Config, *, lookback: int, n_features: int, horizon: int) ->
 
     >>> n_params(Config(units=16, layers=1), lookback=20, n_features=30, horizon=3)
     9667
+    >>> n_params(Config(units=16, layers=1, use_bias=False), lookback=20, n_features=30, horizon=3)
+    9648
     """
     total, width = 0, lookback * n_features
     for _ in range(config.layers):
-        total += summary.dense(width, config.units).n
+        total += summary.dense(width, config.units, config.use_bias).n
         width = config.units
-    return total + summary.dense(width, horizon).n
+    return total + summary.dense(width, horizon, config.use_bias).n
