@@ -98,20 +98,23 @@ class Forecaster(Params):
 
     def _rows_kept(self) -> int | None:
         """Rows per series that a forecast from the end reads: window and interval scale (None: all)."""
+        if self.config_.get("stateful"):
+            return None  # a stateful model warms its state over the whole history
         if not (models.is_neural(self.model) or self.model in ("naive", "seasonal_naive")):
             return None  # drift, mean and statistical models read the whole history
         return max(self.lookback_, self.season_ + 1) + max(self.season_, 1)
 
     def _fit_neural(self, panel: Panel, config, settings: TrainSettings) -> None:
-        from forecaster import _neural
+        from forecaster import _neural, stateful
 
         self.backend_ = backend.active()
         self.scalers_ = [scaling.fit(self.scaler, s.values[sp.train[0]:sp.train[1]])
                          for s, sp in zip(panel.series, self.splits_)]
         keep = self._neural_rows(panel)  # series too short for a window are left out
-        trained = _neural.fit(panels.rows(panel, keep), [self.splits_[i] for i in keep],
-                              [self.scalers_[i] for i in keep], self._windowing(), name=self.model,
-                              config=config, settings=settings, progress=self.progress)
+        engine = stateful if getattr(config, "stateful", False) else _neural  # truncated BPTT
+        trained = engine.fit(panels.rows(panel, keep), [self.splits_[i] for i in keep],
+                             [self.scalers_[i] for i in keep], self._windowing(), name=self.model,
+                             config=config, settings=settings, progress=self.progress)
         self.model_, self.history_ = trained.model, trained.history
         self.n_params_ = int(self.model_.count_params())
         self.n_windows_ = trained.n_windows
@@ -201,12 +204,13 @@ class Forecaster(Params):
         if self.model_ is None:
             return _check_finite(self.model, panel, panels.baseline_at(
                 self.model, panel.series, origins, self.horizon_, self.season_))
-        from forecaster import _neural
+        from forecaster import _neural, stateful
 
         index, keep = self._index(), self._neural_rows(panel)
         out = [None] * len(origins)
         if keep:
-            preds = _neural.forecast_at(
+            engine = stateful if self.config_.get("stateful") else _neural  # the state over the history
+            preds = engine.forecast_at(
                 self.model_, [self._own(panel.series[i], origins[i], index)[0] for i in keep],
                 panels.rows(panel, keep), [origins[i] for i in keep], self._windowing(),
                 None if future is None else [future[i] for i in keep])

@@ -33,7 +33,8 @@ import numpy as np
 from forecaster.errors import ConfigError
 
 __all__ = ["W_XH", "W_HH", "W_HY", "X_EXAMPLE", "elman_step", "elman_forward", "Weights",
-           "sigmoid", "sine_wave", "init_weights", "rnn_forward", "rnn_loss", "bptt", "train"]
+           "sigmoid", "sine_wave", "square_wave", "init_weights", "rnn_forward", "rnn_loss", "bptt",
+           "train"]
 
 
 def _constant(rows: list[list[float]]) -> np.ndarray:
@@ -145,6 +146,21 @@ def sine_wave(steps: int = 24, *, period: float = 12.0,
     """
     wave = np.sin(2 * np.pi * np.arange(steps + 1) / period + phase)  # (steps + 1,)
     return wave[:-1, None], wave[1:, None]  # (steps, 1) each: now, next
+
+
+def square_wave(steps: int, *, plateau: int = 8, phase: int = 0) -> np.ndarray:
+    """``+1`` for ``plateau`` steps, then ``-1`` for ``plateau`` steps, and so on: ``(steps,)``.
+
+    Inside a plateau, a window shorter than the plateau sees a constant and cannot tell
+    when the next flip comes; the number of steps since the last flip (up to ``plateau``)
+    can. A stateful network trained with truncated BPTT over fewer steps than that can
+    carry it in its state (``tests/test_stateful.py``, ``benchmarks/course.py``).
+
+    >>> square_wave(6, plateau=2, phase=1).tolist()
+    [1.0, -1.0, -1.0, 1.0, 1.0, -1.0]
+    """
+    t = np.arange(steps) + phase
+    return np.where((t // plateau) % 2 == 0, 1.0, -1.0)
 
 
 def init_weights(units: int = 8, *, n_in: int = 1, n_out: int = 1, scale: float = 0.5,

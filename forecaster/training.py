@@ -175,47 +175,61 @@ def train(model, data, settings: TrainSettings, *, validation=None, progress: bo
     Raises:
         TrainingError: The loss became NaN or infinite.
     """
-    import keras
-
     compile_model(model, settings)
     has_val = validation is not None and len(validation) > 0
     monitor = "val_loss" if has_val else "loss"
     timer = _EpochTimer()
-    callbacks = [timer.callback()]
+    limit = deadline_callback()
+    start = time.perf_counter()
+    hist = model.fit(data, validation_data=validation if has_val else None,
+                     epochs=settings.epochs, shuffle=False,
+                     callbacks=[timer.callback(), *callbacks(settings, monitor, progress),
+                                *([limit] if limit is not None else [])], verbose=0)
+    return history(hist.history, settings, monitor, time.perf_counter() - start, timer.seconds,
+                   stopped=limit is not None and limit.hit)
+
+
+def callbacks(settings: TrainSettings, monitor: str, progress: bool = False) -> list:
+    """Early stopping on ``monitor``, the learning-rate schedule and the progress bar, as set."""
+    import keras
+
+    chosen = []
     if settings.patience > 0:  # 0 = train every epoch and keep the last weights
-        callbacks.append(keras.callbacks.EarlyStopping(
+        chosen.append(keras.callbacks.EarlyStopping(
             monitor=monitor, patience=settings.patience, restore_best_weights=True))
     if settings.lr_patience > 0:  # halve the rate when the monitored loss stalls
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+        chosen.append(keras.callbacks.ReduceLROnPlateau(
             monitor=monitor, factor=LR_FACTOR, patience=settings.lr_patience,
             min_lr=settings.learning_rate * MIN_LR_RATIO))
     if progress:
-        callbacks.append(_progress_callback(settings.epochs))
-    limit = _deadline_callback(_DEADLINE.get())
-    if limit is not None:
-        callbacks.append(limit)
-    start = time.perf_counter()
-    hist = model.fit(data, validation_data=validation if has_val else None,
-                     epochs=settings.epochs, shuffle=False, callbacks=callbacks, verbose=0)
-    seconds = time.perf_counter() - start
-    losses = [float(v) for v in hist.history.get("loss", [])]
+        chosen.append(_progress_callback(settings.epochs))
+    return chosen
+
+
+def history(logs: dict[str, list], settings: TrainSettings, monitor: str, seconds: float,
+            epoch_seconds: list[float], stopped: bool = False) -> dict:
+    """The run's history from Keras's per-epoch ``logs``; a NaN loss is a TrainingError.
+
+    ``stopped``: a :func:`deadline` cut training short (``"stopped_by": "time_limit"``).
+    """
+    losses = [float(v) for v in logs.get("loss", [])]
     if not losses or not all(math.isfinite(v) for v in losses):
         raise TrainingError(
             f"Training loss became NaN at epoch {len(losses)} with learning rate "
             f"{settings.learning_rate}; lower --learning-rate (e.g. {settings.learning_rate / 10:g}) "
             "or use --loss huber."
         )
-    watched = [float(v) for v in hist.history.get(monitor, losses)]
+    watched = [float(v) for v in logs.get(monitor, losses)]
     return {
         "loss": losses,
-        "val_loss": [float(v) for v in hist.history.get("val_loss", [])],
-        **({"learning_rates": [float(v) for v in hist.history["learning_rate"]]}
-           if settings.lr_patience > 0 and "learning_rate" in hist.history else {}),
+        "val_loss": [float(v) for v in logs.get("val_loss", [])],
+        **({"learning_rates": [float(v) for v in logs["learning_rate"]]}
+           if settings.lr_patience > 0 and "learning_rate" in logs else {}),
         "epochs_run": len(losses),
         "best_epoch": int(np.nanargmin(watched)) + 1 if settings.patience > 0 else len(losses),
         "fit_seconds": seconds,
-        "epoch_seconds": timer.seconds,
-        **({"stopped_by": "time_limit"} if limit is not None and limit.hit else {}),
+        "epoch_seconds": epoch_seconds,
+        **({"stopped_by": "time_limit"} if stopped else {}),
     }
 
 
@@ -232,6 +246,11 @@ def deadline(at: float | None):
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+def deadline_callback():
+    """The callback that stops training at the :func:`deadline` in force (None: no deadline)."""
+    return _deadline_callback(_DEADLINE.get())
 
 
 def _deadline_callback(at: float | None):

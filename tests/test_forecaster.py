@@ -103,7 +103,8 @@ def test_manifest_is_the_leakage_record(monthly_csv, tmp_path):
     assert m["format_version"] == 2 and state["backend"] == keras.backend.backend()
     assert m["model_file"] == "model.keras"
     assert state["splits"] == [{"train": [0, 72], "val": [72, 84], "test": [84, 96]}]
-    assert state["lookback"] == 24 and state["config"] == {"units": 4, "layers": 1, "dropout": 0.0}
+    assert state["lookback"] == 24 and state["config"] == {"units": 4, "layers": 1, "dropout": 0.0,
+                                                           "use_bias": True}
     assert m["params"] == {**Forecaster.defaults(), **TINY, "model": "mlp",
                            "params": TINY_PARAMS["mlp"], "levels": [80, 95]}
     assert state["last_timestamps"] == ["2007-12-01 00:00:00"]
