@@ -239,6 +239,26 @@ def summary(run_dir: Annotated[Optional[Path], typer.Argument(help="A run direct
     render.emit(report, json_out, render.summary_table)
 
 
+@app.command()
+@with_flags(read=DATA, settings=SETTINGS)
+def gradients(data: Annotated[Path, typer.Argument(help="CSV file.")],
+              model: Annotated[Optional[list[str]], typer.Option(help="Recurrent model: simple_rnn, jordan, lstm or gru, optionally with its own parameters (simple_rnn:activation=sigmoid); repeatable or comma-separated.")] = None,
+              plot: Annotated[Optional[Path], typer.Option(help="Draw the gradient norms by lag to this PNG.")] = None,
+              json_out: Json = False, *, read: dict, settings: dict) -> None:
+    """Show how the loss gradient fades with distance in a recurrent model, before and after training."""
+    from forecaster import render
+    from forecaster.gradients import analyze_all
+
+    names = [n.strip() for item in (model or ["simple_rnn"]) for n in item.split(",") if n.strip()]
+    panel = _read(data, read)
+    report = analyze_all(panel, names, **{**settings, "progress": not json_out and sys.stderr.isatty()})
+    if plot is not None:
+        from forecaster.plotting import plot_gradients
+
+        plot_gradients(report["models"], plot)
+    render.emit(report, json_out, render.gradients_table)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

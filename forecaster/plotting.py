@@ -287,6 +287,45 @@ def _params(n_params) -> str:
 
 
 # ---------------------------------------------------------------- training
+def plot_gradients(reports: list[dict], path) -> Figure:
+    """Gradient norm at each lag relative to lag 1, before and after training, one line per model.
+
+    Args:
+        reports: :func:`forecaster.gradients.analyze` results (``lag``, ``state``,
+            ``half_life``, ``model``, and ``label`` when given).
+        path: Where to write the PNG.
+
+    Returns:
+        The figure (also written to ``path``): two panels with a logarithmic y axis.
+
+    Example:
+        >>> import tempfile
+        >>> report = {"model": "simple_rnn", "lag": [1, 2, 3], "half_life": {"before": 1.0, "after": None},
+        ...           "state": {"before": [1.0, 0.5, 0.25], "after": [2.0, 2.0, 2.0]}}
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     fig = plot_gradients([report], f"{tmp}/gradients.png")
+        >>> [line.get_ydata().tolist() for ax in fig.axes for line in ax.get_lines()]
+        [[1.0, 0.5, 0.25], [1.0, 1.0, 1.0]]
+    """
+    fig = _figure(10, 4.6)
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, when in zip(axes, ("before", "after")):
+        for i, report in enumerate(reports):
+            norms = np.asarray(report["state"][when], dtype=float)
+            relative = norms / norms[0] if norms[0] > 0 else norms
+            half = report["half_life"][when]
+            name = report.get("label", report["model"])
+            label = f"{name} (halves every {half:.3g} steps)" if half else name
+            ax.plot(report["lag"], relative, color=f"C{i % 10}", lw=1.8, label=label)
+        ax.set_yscale("log")
+        ax.set_title(f"{when} training")
+        ax.set_xlabel("steps back from the forecast (lag)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=9, loc="lower left")
+    axes[0].set_ylabel("|dL/d state| relative to lag 1")
+    return _save(fig, path)
+
+
 def plot_loss_curves(histories: dict[str, list[dict]], path) -> Figure:
     """Training (solid) and validation (dashed) loss per epoch, one colour per model.
 

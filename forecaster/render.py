@@ -235,6 +235,31 @@ def _cell(value, digits: int) -> str:
     return fmt(value if digits or value is None else int(value), digits)
 
 
+def gradients_table(doc: dict):
+    """One table per model: the gradient norms by lag, before and after training."""
+    parts = []
+    for r in doc["models"]:
+        radii = {when: ", ".join(f"{k} {v:.3f}" for k, v in r["spectral_radius"][when].items())
+                 for when in ("before", "after")}
+        halves = {when: "-" if r["half_life"][when] is None else f"{r['half_life'][when]:.1f} steps"
+                  for when in ("before", "after")}
+        table = Table("lag", "|dL/ds| before", "|dL/ds| after", "after / lag 1", "|dL/dx| before",
+                      "|dL/dx| after",
+                      title=f"{r.get('label', r['model'])}: gradient of the forecast's {r['loss']} loss by lag, "
+                            f"{r['windows']} windows, {r['epochs_run']} epochs")
+        step = max(1, len(r["lag"]) // 24)  # at most about 24 rows
+        for j in [*range(0, len(r["lag"]) - 1, step), len(r["lag"]) - 1]:
+            table.add_row(str(r["lag"][j]), f"{r['state']['before'][j]:.3e}",
+                          f"{r['state']['after'][j]:.3e}",
+                          f"{r['state']['after'][j] / r['state']['after'][0]:.3g}",
+                          f"{r['input']['before'][j]:.3e}", f"{r['input']['after'][j]:.3e}")
+        table.caption = (f"state gradient halves every: {halves['before']} before, "
+                         f"{halves['after']} after; spectral radius before: {radii['before']}; "
+                         f"after: {radii['after']}")
+        parts.append(table)
+    return Group(*parts)
+
+
 def write_forecast(frame, output: Path | None, json_out: bool) -> None:
     """A forecast frame as CSV or strict JSON records, to stdout or written whole to ``output``."""
     if json_out:

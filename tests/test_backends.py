@@ -1,4 +1,5 @@
-"""Every supported Keras backend: the model contracts pass, and artifacts load across backends."""
+"""Every supported Keras backend: the model contracts, gradients and stateful training pass, and
+artifacts load across backends."""
 
 from __future__ import annotations
 
@@ -21,15 +22,19 @@ def _installed(backend: str) -> bool:
 
 
 OTHERS = [b for b in BACKENDS if b != os.environ.get("KERAS_BACKEND", DEFAULT)]
+# Test files rerun on every other backend (the slow lag-learning case runs on the default only).
+PER_BACKEND = {"models": ["tests/test_models.py"], "gradients": ["tests/test_gradients.py"],
+               "stateful": ["tests/test_stateful.py", "-k", "not a_lag_longer"]}
 
 
 @pytest.mark.parametrize("backend", OTHERS)
-def test_model_contracts_pass_on_the_other_backends(backend):
+@pytest.mark.parametrize("suite", list(PER_BACKEND))
+def test_contracts_pass_on_the_other_backends(backend, suite):
     if not _installed(backend):
         pytest.skip(f"backend {backend} is not installed (pip install 'forecaster-nn[test]')")
     env = {**os.environ, "KERAS_BACKEND": backend}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                           "tests/test_models.py"], cwd=REPO, env=env, capture_output=True,
+                           *PER_BACKEND[suite]], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:]
 
