@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 DPI = 110
+GRADIENT_FLOOR = 1e-9  # plot_gradients' y axis stops here
 _HISTORY_COLUMNS = ("id", "timestamp", "y")
 _FORECAST_COLUMNS = ("id", "fold", "model", "timestamp", "forecast")
 
@@ -316,12 +317,15 @@ def plot_gradients(reports: list[dict], path) -> Figure:
             half = report["half_life"][when]
             name = report.get("label", report["model"])
             label = f"{name} (halves every {half:.3g} steps)" if half else name
-            ax.plot(report["lag"], relative, color=f"C{i % 10}", lw=1.8, label=label)
+            ax.plot(report["lag"], np.where(relative > 0, relative, np.nan), color=f"C{i % 10}",
+                    lw=1.8, label=label)  # a gradient of exactly 0 (underflow) leaves the log axis
         ax.set_yscale("log")
         ax.set_title(f"{when} training")
         ax.set_xlabel("steps back from the forecast (lag)")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=9, loc="lower left")
+        ax.legend(fontsize=9, loc="best")
+    low, high = axes[0].get_ylim()
+    axes[0].set_ylim(max(low, GRADIENT_FLOOR), high)  # below it: vanished, whatever the digits
     axes[0].set_ylabel("|dL/d state| relative to lag 1")
     return _save(fig, path)
 

@@ -33,8 +33,8 @@ import numpy as np
 from forecaster.errors import ConfigError
 
 __all__ = ["W_XH", "W_HH", "W_HY", "X_EXAMPLE", "elman_step", "elman_forward", "Weights",
-           "sigmoid", "sine_wave", "square_wave", "init_weights", "rnn_forward", "rnn_loss", "bptt",
-           "train"]
+           "sigmoid", "sine_wave", "square_wave", "square_waves", "init_weights", "rnn_forward",
+           "rnn_loss", "bptt", "train"]
 
 
 def _constant(rows: list[list[float]]) -> np.ndarray:
@@ -161,6 +161,18 @@ def square_wave(steps: int, *, plateau: int = 8, phase: int = 0) -> np.ndarray:
     """
     t = np.arange(steps) + phase
     return np.where((t // plateau) % 2 == 0, 1.0, -1.0)
+
+
+def square_waves(n_series: int, steps: int, *, plateau: int = 8, noise: float = 0.05,
+                 seed: int = 0) -> np.ndarray:
+    """``n_series`` noisy :func:`square_wave` s, each with its own random phase: ``(n_series, steps)``.
+
+    >>> square_waves(3, 10).shape
+    (3, 10)
+    """
+    rng = np.random.default_rng(seed)
+    return np.stack([square_wave(steps, plateau=plateau, phase=int(rng.integers(2 * plateau)))
+                     + rng.normal(0.0, noise, steps) for _ in range(n_series)])
 
 
 def init_weights(units: int = 8, *, n_in: int = 1, n_out: int = 1, scale: float = 0.5,

@@ -164,6 +164,9 @@ def _type_name(layer) -> str:
     cell = getattr(layer, "cell", None)
     if name == "RNN" and cell is not None:  # generic RNN loop: say which cell
         return f"RNN({type(cell).__name__})"
+    dilation = getattr(layer, "dilation_rate", (1,))[0]
+    if name == "Conv1D" and dilation > 1:  # WaveNet's dilated convolutions
+        return f"Conv1D(dilation {dilation})"
     return name
 
 
@@ -175,7 +178,8 @@ def describe(model) -> list[dict]:
 
     Returns:
         Rows with keys ``name``, ``type`` (class name; ``RNN(<Cell>)`` for the
-        generic RNN loop), ``output_shape`` (tuple, ``None`` for the batch),
+        generic RNN loop, ``Conv1D(dilation d)`` for a dilated convolution),
+        ``output_shape`` (tuple, ``None`` for the batch),
         ``n_params`` (``layer.count_params()``), ``closed_form`` (the same count from
         the formula, ``None`` for a layer type without one), ``formula`` (e.g.
         ``"4 * 32 * (32 + 1 + 1) = 4352"``) and ``weights_only`` (without biases).

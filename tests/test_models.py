@@ -313,6 +313,12 @@ def test_wavenet_default_layers_cover_the_lookback():
     assert n_blocks == 3  # 1 + (2 - 1) * (2**3 - 1) = 8 = LOOKBACK
 
 
+def test_summary_names_wavenet_dilations():
+    types = [row["type"] for row in describe(tiny_model("wavenet"))]
+    assert {"Conv1D(dilation 2)", "Conv1D(dilation 4)"} <= set(types)
+    assert "Conv1D(dilation 8)" not in types  # 3 blocks cover a lookback of 8: 1, 2, 4
+
+
 def test_wavenet_receptive_field_formula():
     wavenet = models.module("wavenet")
     assert [wavenet.receptive_field(2, n) for n in (1, 2, 3, 4)] == [2, 4, 8, 16]
@@ -389,3 +395,6 @@ def test_course_parameter_arithmetic():
     assert totals(describe(mlp_model)) == {"n_params": 9_667, "weights_only": 9_648}
     assert totals(describe(rnn_model)) == {"n_params": 803, "weights_only": 784}
     assert (mlp_model.count_params(), rnn_model.count_params()) == (9_667, 803)
+    # The notes' bias-free nets: the weights are all the parameters.
+    assert mlp.n_params(mlp.Config(units=M, layers=1, use_bias=False), **shape) == 9_648
+    assert simple_rnn.n_params(simple_rnn.Config(units=M, use_bias=False), **shape) == 784

@@ -10,11 +10,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecaster import Forecaster, models, read_csv, stateful
+from forecaster import Forecaster, models, read_csv, reference, stateful
 from forecaster.cli import app
 from forecaster.data import from_frame
 from forecaster.errors import DataError
-from forecaster.reference import square_wave
 
 RECURRENT = ["simple_rnn", "jordan", "lstm", "gru"]
 K, LANES, N_FEATURES, HORIZON = 4, 2, 2, 3
@@ -73,13 +72,11 @@ def test_training_carries_the_state_from_batch_to_batch(name):
         np.testing.assert_allclose(a, numpy(b), rtol=1e-5, atol=1e-6)
 
 
-def square_waves(n_series: int = 8, n: int = 240, plateau: int = 8):
-    """Noisy square waves (:func:`forecaster.reference.square_wave`), each with its own phase."""
-    rng = np.random.default_rng(0)
-    frames = [pd.DataFrame({"id": f"s{i}", "date": pd.date_range("2000-01-01", periods=n),
-                            "y": square_wave(n, plateau=plateau, phase=rng.integers(2 * plateau))
-                            + rng.normal(0, 0.05, n)}) for i in range(n_series)]
-    return from_frame(pd.concat(frames), id_col="id")
+def square_waves():
+    """8 noisy square waves flipping every 8 steps, 240 steps each, as a wide panel."""
+    values = reference.square_waves(8, 240, plateau=8)  # (series, steps)
+    dates = pd.date_range("2000-01-01", periods=values.shape[1])
+    return from_frame(pd.DataFrame({"date": dates, **{f"s{i}": v for i, v in enumerate(values)}}))
 
 
 def test_a_lag_longer_than_bptt_is_learned_statefully_not_from_windows_of_that_length():
