@@ -245,13 +245,15 @@ def gradients_table(doc: dict):
                   for when in ("before", "after")}
         table = Table("lag", "|dL/ds| before", "|dL/ds| after", "after / lag 1", "|dL/dx| before",
                       "|dL/dx| after",
-                      title=f"{r.get('label', r['model'])}: gradient of the forecast's {r['loss']} loss by lag, "
-                            f"{r['windows']} windows, {r['epochs_run']} epochs")
+                      title=f"{r.get('label', r['model'])}: gradient of the forecast's "
+                            f"{r['loss']} loss by lag, {r['windows']} windows, "
+                            f"{r['epochs_run']} epochs")
         step = max(1, len(r["lag"]) // 24)  # at most about 24 rows
+        first = r["state"]["after"][0]
         for j in [*range(0, len(r["lag"]) - 1, step), len(r["lag"]) - 1]:
             table.add_row(str(r["lag"][j]), f"{r['state']['before'][j]:.3e}",
                           f"{r['state']['after'][j]:.3e}",
-                          f"{r['state']['after'][j] / r['state']['after'][0]:.3g}",
+                          f"{r['state']['after'][j] / first:.3g}" if first else "-",
                           f"{r['input']['before'][j]:.3e}", f"{r['input']['after'][j]:.3e}")
         table.caption = (f"state gradient halves every: {halves['before']} before, "
                          f"{halves['after']} after; spectral radius before: {radii['before']}; "
