@@ -77,7 +77,8 @@ def test_bad_option_values_are_one_line_errors(monthly_csv, flags, expected):
 
 def test_bad_param_lists_valid_keys(monthly_csv):
     assert_user_error(run("fit", monthly_csv, "--model", "lstm", "--param", "size=3"),
-                      "Unknown parameter 'size' for model 'lstm'. Valid keys: units, layers, dropout, head.")
+                      "Unknown parameter 'size' for model 'lstm'. Valid keys: units, layers, dropout, head, "
+                      "use_bias, unroll, stateful, bptt.")
     assert_user_error(run("fit", monthly_csv, "--model", "lstm", "--param", "units"),
                       "--param expects KEY=VALUE, got 'units'.")
 

@@ -157,3 +157,15 @@ def test_chunks_are_anchored_at_the_end_of_the_training_rows():
     assert y[-1, -1].tolist() == [13, 14]  # the step after row 12 predicts rows 13, 14
     _, last = stateful._chunks(values, offsets, (0, 15), k=4, horizon=2, head="last")
     assert last.tolist() == [[5, 6], [9, 10], [13, 14]]
+
+
+def test_series_are_dealt_into_groups_of_lanes_with_padding_weighted_out():
+    streams = [(np.full((c, 2, 1), i, "float32"), np.ones((c, 2, 1), "float32"))
+               for i, c in enumerate((3, 1, 2))]  # series 0, 1, 2 with 3, 1, 2 chunks of 2 steps
+    groups = stateful._groups([3, 1, 2], lanes=2, rng=np.random.default_rng(0))
+    assert sorted(groups) == [[0, 2], [1]]  # longest first, two lanes per group
+    x, y, weights, real = stateful._group_set(streams, [0, 2], lanes=2)
+    assert x.shape == (6, 2, 1) and real == 10  # 3 batches x 2 lanes; 5 chunks of 2 real steps
+    assert x[:, 0, 0].tolist() == [0, 2, 0, 2, 0, 0]  # batch j = rows 2j (series 0), 2j + 1 (series 2)
+    np.testing.assert_allclose(weights[:, 0], [1.2, 1.2, 1.2, 1.2, 1.2, 0.0])  # 12 slots, 10 real
+    assert np.mean(weights) == pytest.approx(1.0)  # so the weighted mean is over the real targets
