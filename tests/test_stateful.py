@@ -164,7 +164,7 @@ def test_series_are_dealt_into_groups_of_lanes_with_padding_weighted_out():
                for i, c in enumerate((3, 1, 2))]  # series 0, 1, 2 with 3, 1, 2 chunks of 2 steps
     groups = stateful._groups([3, 1, 2], lanes=2, rng=np.random.default_rng(0))
     assert sorted(groups) == [[0, 2], [1]]  # longest first, two lanes per group
-    x, y, weights, real = stateful._group_set(streams, [0, 2], lanes=2)
+    x, _, weights, real = stateful._group_set(streams, [0, 2], lanes=2)
     assert x.shape == (6, 2, 1) and real == 10  # 3 batches x 2 lanes; 5 chunks of 2 real steps
     assert x[:, 0, 0].tolist() == [0, 2, 0, 2, 0, 0]  # batch j = rows 2j (series 0), 2j + 1 (series 2)
     np.testing.assert_allclose(weights[:, 0], [1.2, 1.2, 1.2, 1.2, 1.2, 0.0])  # 12 slots, 10 real
