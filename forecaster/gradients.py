@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecaster import models, scaling, training
-from forecaster.errors import ConfigError
+from forecaster.errors import ConfigError, DataError
 from forecaster.windows import windows as cut_windows
 
 #: The models with a recurrent state to differentiate.
@@ -72,6 +72,9 @@ def analyze(panel, model: str = "simple_rnn", *, max_windows: int = 256, **setti
         raise ConfigError("forecaster gradients measures training on windows; leave out "
                           "--param stateful=true.")
     f.resolve(panel)
+    if f.calendar_ or panel.future_covariates:
+        raise ConfigError("forecaster gradients measures the observed window; leave out "
+                          "--calendar and --future-covariates.")
     x, y = _windows(panel, f, max_windows)
     training.seed_everything(f.seed)  # the same initial weights as the fit below
     initial = models.module(model).build(config, lookback=f.lookback_, n_features=panel.n_features,
@@ -131,10 +134,13 @@ def _windows(panel, f, max_windows: int) -> tuple[np.ndarray, np.ndarray]:
         xs.append(x)
         ys.append(y)
     x, y = np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.float32)
+    if len(x) == 0:
+        raise DataError(f"No training windows in {panel.source}: lower --lookback "
+                        f"({f.lookback_}) or --horizon ({f.horizon_}).")
     keep = np.unique(np.linspace(0, len(x) - 1, min(max_windows, len(x))).astype(int))
-    x, y = x[keep], y[keep]  # (windows, lookback, n_features), (windows, horizon)
-    inputs, targets = scaling.window_offsets(x, norm=f.norm, horizon=f.horizon_, season=f.season_)
-    return scaling.normalize_windows(x, inputs), (y - targets).astype(np.float32)
+    x, y = x[keep], y[keep]  # (windows, lookback, n_features), (windows, horizon): copies
+    targets = scaling.normalize_batch(x, norm=f.norm, horizon=f.horizon_, season=f.season_)
+    return x, (y - targets).astype(np.float32)
 
 
 def measure(model, x: np.ndarray, y: np.ndarray, loss: str = "mse") -> dict:

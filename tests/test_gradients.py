@@ -96,6 +96,8 @@ def test_only_windowed_recurrent_models_are_analysed(monthly_csv):
         check_recurrent("lstmm")
     with pytest.raises(ConfigError, match="leave out --param stateful=true"):
         analyze(panel, "lstm", params={"stateful": True})
+    with pytest.raises(ConfigError, match="leave out --calendar and --future-covariates"):
+        analyze(panel, "lstm", calendar="month")
 
 
 def test_half_life_of_a_flat_profile_is_none():

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from forecaster import Forecaster, models, read_csv, reference, stateful
 from forecaster.cli import app
 from forecaster.data import from_frame
-from forecaster.errors import DataError
+from forecaster.errors import ConfigError, DataError
 
 RECURRENT = ["simple_rnn", "jordan", "lstm", "gru"]
 K, LANES, N_FEATURES, HORIZON = 4, 2, 2, 3
@@ -146,6 +146,12 @@ def test_series_too_short_for_one_chunk_is_a_data_error(monthly_csv):
     f = Forecaster("gru", params={"units": 4, "stateful": True, "bptt": 90}, epochs=1)
     with pytest.raises(DataError, match=r"stateful training needs bptt \(90\) \+ horizon \(12\)"):
         f.fit(panel)
+
+
+def test_inputs_known_ahead_are_refused_in_one_line(monthly_csv):
+    f = Forecaster("lstm", params={"units": 4, "stateful": True}, calendar="month", epochs=1)
+    with pytest.raises(ConfigError, match="does not take inputs known ahead"):
+        f.fit(read_csv(monthly_csv))
 
 
 def test_chunks_are_anchored_at_the_end_of_the_training_rows():
