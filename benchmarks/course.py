@@ -83,7 +83,7 @@ def markdown(grads: dict, rows: list[dict]) -> str:
              "| model | epochs | half-life before | after | lag L / lag 1 before | after "
              "| spectral radius after |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for m in grads["models"]:
-        half = {k: "-" if v is None else f"{v:.2f}" for k, v in m["half_life"].items()}
+        half = {k: "never" if v is None else f"{v:.2f}" for k, v in m["half_life"].items()}
         radius = ", ".join(f"{k} {v:.3f}" for k, v in m["spectral_radius"]["after"].items())
         lines.append(f"| {m['label']} | {m['epochs_run']} | {half['before']} | {half['after']} "
                      f"| {m['decay']['before']:.2e} | {m['decay']['after']:.2e} | {radius} |")

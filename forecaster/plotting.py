@@ -316,7 +316,7 @@ def plot_gradients(reports: list[dict], path) -> Figure:
             relative = norms / norms[0] if norms[0] > 0 else norms
             half = report["half_life"][when]
             name = report.get("label", report["model"])
-            label = f"{name} (halves every {half:.3g} steps)" if half else name
+            label = f"{name} ({f'halves every {half:.3g} steps' if half else 'does not shrink'})"
             ax.plot(report["lag"], np.where(relative > 0, relative, np.nan), color=f"C{i % 10}",
                     lw=1.8, label=label)  # a gradient of exactly 0 (underflow) leaves the log axis
         ax.set_yscale("log")

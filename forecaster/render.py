@@ -241,8 +241,8 @@ def gradients_table(doc: dict):
     for r in doc["models"]:
         radii = {when: ", ".join(f"{k} {v:.3f}" for k, v in r["spectral_radius"][when].items())
                  for when in ("before", "after")}
-        halves = {when: "-" if r["half_life"][when] is None else f"{r['half_life'][when]:.1f} steps"
-                  for when in ("before", "after")}
+        halves = {when: "never (it does not shrink)" if r["half_life"][when] is None
+                  else f"{r['half_life'][when]:.1f} steps" for when in ("before", "after")}
         table = Table("lag", "|dL/ds| before", "|dL/ds| after", "after / lag 1", "|dL/dx| before",
                       "|dL/dx| after",
                       title=f"{r.get('label', r['model'])}: gradient of the forecast's "
