@@ -54,8 +54,8 @@ def analyze(panel, model: str = "simple_rnn", *, max_windows: int = 256, **setti
             ``horizon``, ``epochs``, ``params``, ``seed``, ...).
 
     Returns:
-        Plain data: ``model, n_params, lookback, horizon, windows, loss, epochs_run,
-        lag`` (1 .. lookback), and each as ``{"before": ..., "after": ...}``: ``state``
+        Plain data: ``model, n_params, seed`` (the one drawn for ``seed=-1``), ``lookback,
+        horizon, windows, loss, epochs_run, lag`` (1 .. lookback), and each as ``{"before": ..., "after": ...}``: ``state``
         and ``input`` (the mean gradient norm at each lag), ``spectral_radius``
         (``{matrix: value}``), ``decay`` (the state gradient at the largest lag divided
         by that at lag 1) and ``half_life`` (steps back over which the state gradient
@@ -67,6 +67,7 @@ def analyze(panel, model: str = "simple_rnn", *, max_windows: int = 256, **setti
     from forecaster.forecaster import Forecaster
 
     f = Forecaster(check_recurrent(model), **settings)
+    f.set_params(seed=training.resolve_seed(f.seed))  # -1: one random seed for both networks
     config = models.make_config(model, f.params)
     if config.stateful:
         raise ConfigError("forecaster gradients measures training on windows; leave out "
@@ -82,7 +83,7 @@ def analyze(panel, model: str = "simple_rnn", *, max_windows: int = 256, **setti
     before = measure(initial, x, y, f.loss)
     f.fit(panel)
     after = measure(f.model_, x, y, f.loss)
-    return {"model": model, "n_params": f.n_params_, "lookback": f.lookback_,
+    return {"model": model, "n_params": f.n_params_, "seed": f.seed, "lookback": f.lookback_,
             "horizon": f.horizon_, "windows": len(x), "loss": f.loss,
             "epochs_run": f.history_["epochs_run"], "lag": list(range(1, f.lookback_ + 1)),
             **{key: {"before": before[key], "after": after[key]}
