@@ -100,12 +100,13 @@ def check_model(model, state: dict, where) -> None:
     """ArtifactError unless the loaded network reads its window and forecasts ``horizon``.
 
     The window is ``lookback`` steps, plus ``horizon`` steps of inputs known ahead when the run
-    has calendar features or future covariates.
+    has calendar features or future covariates; a stateful model reads any number of steps.
     """
     inputs, outputs = model.input_shape, tuple(model.output_shape)
     inputs = tuple(inputs[0] if isinstance(inputs, list) else inputs)  # the past window comes first
     known = state.get("calendar") or state["schema"].get("future_covariates")
-    steps = state["lookback"] + (state["horizon"] if known else 0)
+    stateful = isinstance(state.get("config"), dict) and state["config"].get("stateful") is True
+    steps = None if stateful else state["lookback"] + (state["horizon"] if known else 0)
     if len(inputs) != 3 or inputs[1] != steps or outputs[-1] != state["horizon"]:
         ahead = f" + {state['horizon']} known ahead" if known else ""
         raise ArtifactError(f"{where}: model.keras takes {inputs} and gives {outputs}, but the manifest "
