@@ -148,6 +148,17 @@ def test_series_too_short_for_one_chunk_is_a_data_error(monthly_csv):
         f.fit(panel)
 
 
+def test_a_time_limit_stops_stateful_training_after_the_current_batch(monthly_csv):
+    import time
+
+    from forecaster import training
+
+    f = Forecaster("simple_rnn", params={"units": 2, "stateful": True, "bptt": 6}, epochs=50)
+    with training.deadline(time.time() - 1):  # already past: one batch, then stop
+        f.fit(read_csv(monthly_csv))
+    assert f.history_["stopped_by"] == "time_limit" and f.history_["epochs_run"] == 1
+
+
 def test_inputs_known_ahead_are_refused_in_one_line(monthly_csv):
     f = Forecaster("lstm", params={"units": 4, "stateful": True}, calendar="month", epochs=1)
     with pytest.raises(ConfigError, match="does not take inputs known ahead"):
