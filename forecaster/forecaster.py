@@ -3,7 +3,8 @@
 ``__init__`` only stores its settings (declared once, in :class:`~forecaster.params.Params`).
 :meth:`Forecaster.fit` validates every setting, splits every series in time order (train,
 validation, test at the end), fits scalers on training rows only, trains one global model
-on the windows of all series (or nothing, for a baseline), calibrates conformal intervals
+on the windows of all series (one local model per series for a statistical model, nothing
+for a baseline), calibrates conformal intervals
 on the validation part and scores the held-out test part. Fitted state lives in
 trailing-underscore attributes; :meth:`get_state` gives it as plain data and
 :meth:`from_state` rebuilds a fitted Forecaster from it (Keras's ``get_config`` /
@@ -23,12 +24,13 @@ trailing-underscore attributes; :meth:`get_state` gives it as plain data and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 
 import numpy as np
 import pandas as pd
 
-from forecaster import backend, baselines, intervals, metrics, models, scaling, splits
+from forecaster import backend, baselines, intervals, metrics, models, scaling, splits, statistical
 from forecaster.data import Panel, check_length
 from forecaster.errors import ArtifactError, ConfigError, DataError, ForecasterError
 from forecaster.params import Params, check_int
@@ -40,7 +42,7 @@ _WINDOW_CHECKS = (("lookback", 1, True), ("horizon", 1, True), ("stride", 1, Fal
 
 
 class Forecaster(Params):
-    """Fit one model (baseline or neural) to a panel of series and forecast past its end.
+    """Fit one model (baseline, statistical or neural) to a panel of series and forecast past its end.
 
     The settings are those of :class:`~forecaster.params.Params` (``Forecaster("mlp",
     epochs=20)``); :meth:`get_params` returns them.
@@ -57,20 +59,27 @@ class Forecaster(Params):
 
         Returns:
             ``self``, with ``splits_``, ``scalers_``, ``model_``, ``n_params_``,
-            ``history_``, ``calibration_``, ``metrics_`` and ``test_forecasts_`` set.
+            ``history_``, ``calibration_``, ``metrics_`` and ``test_forecasts_`` set
+            (a statistical model: ``fits_``, one :class:`~forecaster.statistical.Fitted`
+            per series, and ``specs_``, their chosen specifications).
 
         Raises:
-            ConfigError: A setting is invalid (checked first, for every model).
+            ConfigError: A setting is invalid (checked first, for every model), or a
+                statistical model refuses the data (the message says why).
         """
         config, settings = self._validated()
         self.resolve(panel, test_size)
         start = time.perf_counter()
-        self.config_ = dataclasses.asdict(config) if config is not None else {}
-        if config is not None:
+        self.model_, self.scalers_, self.n_params_, self.backend_, self.fits_ = None, [], 0, None, None
+        self.history_ = {"loss": [], "val_loss": [], "epochs_run": 0, "best_epoch": 0}
+        if models.is_neural(self.model):
+            self.config_ = dataclasses.asdict(config)
             self._fit_neural(panel, config, settings)
         else:
-            self.model_, self.scalers_, self.n_params_, self.backend_ = None, [], 0, None
-            self.history_ = {"loss": [], "val_loss": [], "epochs_run": 0, "best_epoch": 0}
+            self.config_ = dict(config or {})
+            if models.kind(self.model) == "statistical":
+                self._fit_statistical(panel, config)
+        self.first_times_ = [str(s.time[sp.train[0]]) for s, sp in zip(panel.series, self.splits_)]
         self.fit_seconds_ = time.perf_counter() - start
         self.calibration_ = self._calibrate(panel)
         self.metrics_, self.series_metrics_, self.test_forecasts_ = self._score_test(panel)
@@ -89,6 +98,19 @@ class Forecaster(Params):
         self.model_, self.scalers_, self.history_ = trained.model, trained.scalers, trained.history
         self.n_params_ = int(self.model_.count_params())
         self.n_windows_ = trained.n_windows
+
+    def _fit_statistical(self, panel: Panel, options: dict) -> None:
+        """One local model per series, fit on that series' training rows."""
+        calls = [functools.partial(statistical.fit, self.model, s.values[sp.train[0]:sp.train[1], 0],
+                                   season=self.season_, params=options)
+                 for s, sp in zip(panel.series, self.splits_)]
+        self.fits_ = statistical.fit_all(calls)
+        self.n_params_ = sum(statistical.n_params(f) for f in self.fits_)
+
+    @property
+    def specs_(self) -> list[str] | None:
+        """The chosen specification of each series' statistical model (None for other kinds)."""
+        return None if self.fits_ is None else [f.spec for f in self.fits_]
 
     def check_params(self) -> Forecaster:
         """Validate every setting, for any model, without data; ConfigError names the bad one."""
@@ -146,6 +168,8 @@ class Forecaster(Params):
     def forecast_at(self, panel: Panel, origins: list[np.ndarray]) -> list[np.ndarray]:
         """Forecasts ``(len(origins[i]), horizon)`` per series, each seeing only rows before its origin."""
         self._check_fitted()
+        if self.fits_ is not None:
+            return self._forecast_statistical(panel, origins)
         if self.model_ is None:
             return [np.stack([baselines.forecast(self.model, s.values[:t, 0], horizon=self.horizon_,
                                                  season=self.season_) for t in o])
@@ -156,6 +180,23 @@ class Forecaster(Params):
         index = self._index()
         scalers = [self.scalers_[index[s.id]] for s in panel.series]
         return _neural.forecast_at(self.model_, scalers, panel, origins, self._windowing())
+
+    def _forecast_statistical(self, panel: Panel, origins: list[np.ndarray], *,
+                              calibration: bool = False) -> list[np.ndarray]:
+        """Each series' fitted model run forward from its first training row to each origin.
+
+        ``calibration``: origins may lie inside the training rows (in-sample forecasts),
+        MSTL reuses its training decomposition, and an origin the model cannot forecast
+        from (too early) gives a row of NaN.
+        """
+        index, out = self._index(), []
+        for s, o in zip(panel.series, origins):
+            i = index[s.id]
+            start, fitted = _row_of(s, self.first_times_[i], self.model), self.fits_[i]
+            y = s.values[:, 0]
+            rows = [_forecast_or_nan(fitted, y[start:t], self.horizon_, calibration) for t in o]
+            out.append(np.stack(rows) if rows else np.empty((0, self.horizon_)))
+        return out
 
     def predict(self, panel: Panel) -> pd.DataFrame:
         """Forecast ``horizon_`` steps past the end of each series, with interval columns.
@@ -172,28 +213,38 @@ class Forecaster(Params):
                      "forecast": pred[0]}
             if self.calibration_ is not None:
                 scale = self._scales(series, index[series.id], ends[i])[0]
-                block.update(self.calibration_.bounds(pred[0], scale))
+                block.update(self.calibration_[index[series.id]].bounds(pred[0], scale))
             frames.append(pd.DataFrame(block))
         return pd.concat(frames, ignore_index=True)
 
     # --------------------------------------------------- calibrate / score
-    def _calibrate(self, panel: Panel) -> intervals.Calibration | None:
-        first = self.lookback_ if self.model_ is not None else 1
-        origins = [np.arange(max(sp.val[0], first), sp.val[1]) for sp in self.splits_]
+    def _calibrate(self, panel: Panel) -> list[intervals.Calibration] | None:
+        """One calibration per series from rolling-origin residuals (see :mod:`forecaster.intervals`).
+
+        None without validation rows: there would be no out-of-sample residual to check the
+        in-sample ones against.
+        """
         self.interval_scales_ = None
-        if sum(len(o) for o in origins) == 0:
+        if self.val_size_ == 0:
             return None
+        first = self.lookback_ if self.model_ is not None else 1
+        origins = [intervals.calibration_origins(max(first, sp.train[0] + 1), sp.val[1], self.horizon_)
+                   for sp in self.splits_]
         self.interval_scales_ = [_interval_scale(s.values[:sp.train[1], 0], self.season_)
                                  for s, sp in zip(panel.series, self.splits_)]
-        preds = self.forecast_at(panel, origins)
-        rows = []
+        preds = (self._forecast_statistical(panel, origins, calibration=True)
+                 if self.fits_ is not None else self.forecast_at(panel, origins))
+        out = []
         for i, (s, sp, o, p) in enumerate(zip(panel.series, self.splits_, origins, preds)):
             steps = o[:, None] + np.arange(self.horizon_)  # (n_origins, horizon) row numbers
             seen = steps < sp.val[1]
             actual = s.values[np.minimum(steps, len(s.values) - 1), 0]
             scale = self._scales(s, i, o)[:, None]  # (n_origins, 1)
-            rows.append(np.where(seen, (actual - p) / scale, np.nan))
-        return intervals.calibrate(np.concatenate(rows), levels=self.levels_)
+            out.append(intervals.calibrate(
+                np.where(seen, (actual - p) / scale, np.nan), levels=self.levels_,
+                weights=intervals.recency_weights(o, sp.val[1], self.horizon_),
+                recent=seen & (o[:, None] >= sp.val[0]), history=steps < sp.train[1]))
+        return out
 
     def _scales(self, series, i: int, origins: np.ndarray) -> np.ndarray:
         """The local scale of series ``i`` at each origin (see :func:`intervals.local_scale`)."""
@@ -218,7 +269,7 @@ class Forecaster(Params):
             block = {"id": s.id, "timestamp": s.time[sp.test[0]:sp.test[1]],
                      "step": np.arange(len(f)) % self.horizon_ + 1, "y": y, "forecast": f}
             scales = self._scales(s, i, origins[i]) if self.calibration_ else []
-            bounds = [self.calibration_.bounds(row, scale) for row, scale in zip(p, scales)]
+            bounds = [self.calibration_[i].bounds(row, scale) for row, scale in zip(p, scales)]
             for key in (bounds[0] if bounds else {}):
                 block[key] = np.concatenate([b[key] for b in bounds])[: len(f)]
             frames.append(pd.DataFrame(block))
@@ -237,8 +288,10 @@ class Forecaster(Params):
             "config": self.config_, "n_params": self.n_params_, "backend": self.backend_,
             "scalers": [s.to_dict() for s in self.scalers_], "history": self.history_,
             "fit_seconds": self.fit_seconds_, "metrics": self.metrics_,
-            "calibration": self.calibration_.to_dict() if self.calibration_ else None,
-            "interval_scales": self.interval_scales_,
+            "calibration": [c.to_dict() for c in self.calibration_] if self.calibration_ else None,
+            "interval_scales": self.interval_scales_, "first_timestamps": list(self.first_times_),
+            "fits": None if self.fits_ is None else [f.to_state() for f in self.fits_],
+            "specs": self.specs_,
         }
 
     @classmethod
@@ -255,8 +308,13 @@ class Forecaster(Params):
         f.scalers_ = [scaling.Scaler.from_dict(d) for d in state["scalers"]]
         f.history_, f.fit_seconds_, f.metrics_ = state["history"], state["fit_seconds"], state["metrics"]
         cal = state["calibration"]
-        f.calibration_ = intervals.Calibration.from_dict(cal) if cal else None
+        if isinstance(cal, dict):  # runs saved before per-series calibration: one for all
+            cal = [cal] * len(f.ids_)
+        f.calibration_ = [intervals.Calibration.from_dict(c) for c in cal] if cal else None
         f.interval_scales_ = state["interval_scales"]
+        fits = state.get("fits")  # runs saved before statistical models have neither key
+        f.fits_ = None if fits is None else [statistical.Fitted.from_state(d) for d in fits]
+        f.first_times_ = state.get("first_timestamps") or [None] * len(f.ids_)
         f.model_ = model
         return f
 
@@ -269,10 +327,16 @@ class Forecaster(Params):
 
     @classmethod
     def load(cls, path) -> Forecaster:
-        """Load a saved run directory without executing any code from it."""
-        from forecaster import artifacts
+        """Load a saved run directory without executing any code from it.
+
+        A median combination saved by ``compare --save-best`` loads as a
+        :class:`forecaster.ensemble.MedianRun` (same ``predict`` and ``forecast_at``).
+        """
+        from forecaster import artifacts, ensemble
 
         manifest = artifacts.read_manifest(path)
+        if isinstance(manifest.get("params"), dict) and manifest["params"].get("model") == ensemble.NAME:
+            return ensemble.MedianRun.load(path, manifest)
         try:
             params, state = dict(manifest["params"]), manifest["state"]
             params["levels"] = tuple(params["levels"])
@@ -313,6 +377,29 @@ class Forecaster(Params):
 def _length_reason(f: Forecaster, neural: bool) -> str:
     head = f"lookback {f.lookback_} + horizon {f.horizon_}" if neural else "1 training row"
     return (f"{head} + validation {f.val_size_} + gap {f.gap} + test {f.test_size_}")
+
+
+def _forecast_or_nan(fitted, history: np.ndarray, horizon: int, calibration: bool) -> np.ndarray:
+    if not calibration:
+        return fitted.forecast(history, horizon)
+    try:
+        return fitted.forecast(history, horizon, in_sample=True, fast=True)
+    except (ForecasterError, ValueError, ArithmeticError, IndexError, RuntimeError):
+        return np.full(horizon, np.nan)  # e.g. statsforecast's theta on a handful of rows
+
+
+def _row_of(series, timestamp: str | None, model: str) -> int:
+    """The row of ``series`` at ``timestamp`` (a series' first training row), 0 when unknown."""
+    if timestamp is None:
+        return 0
+    if str(series.time[0]) == timestamp:
+        return 0
+    hits = np.flatnonzero(series.time.map(str) == timestamp)  # as the fit wrote it: str(time)
+    if len(hits) == 0:
+        raise DataError(f"Series '{series.id}' does not reach back to {timestamp}, the first row "
+                        f"{model} was fit on: a statistical model runs forward from that row. "
+                        f"Pass data from {timestamp} on.")
+    return int(hits[0])
 
 
 def _interval_scale(train: np.ndarray, season: int) -> float:
