@@ -1,9 +1,11 @@
 """Median ensembles of forecasts: a robust combination of several models or seeds.
 
-The median of several networks' forecasts is a classic, strong forecaster (the M4
-winners combined models). :func:`median` works on any forecast frames with the same
-rows (``predict`` outputs, ``test_forecasts_``); ``compare --ensemble`` adds an
-``ensemble`` row: the median of the neural models' test forecasts, scored like any model.
+The median of several models' forecasts is a classic, strong forecaster (M4's best
+entries combined statistical and neural models). :func:`median` works on any forecast
+frames with the same rows (``predict`` outputs, ``test_forecasts_``); ``compare
+--ensemble a,b,c`` adds an ``ensemble`` row, the median of those models' test forecasts
+(any kinds), scored like any model; :class:`MedianRun` is a fitted median saved as a run
+directory of its members (what ``compare --save-best`` writes when the pick is a median).
 
 >>> import pandas as pd
 >>> a = pd.DataFrame({"id": ["s", "s"], "timestamp": [1, 2], "forecast": [1.0, 5.0]})
@@ -14,12 +16,16 @@ rows (``predict`` outputs, ``test_forecasts_``); ``compare --ensemble`` adds an
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
 from forecaster import metrics
-from forecaster.errors import ConfigError
+from forecaster.errors import ArtifactError, ConfigError
 
 NAME = "ensemble"
+MEMBERS_DIR = "members"
 KEYS = ("id", "timestamp")
 
 
@@ -62,3 +68,59 @@ def fold_record(members: list[dict], panel, season: int) -> dict:
 
 def _tests(record: dict, panel) -> list[dict]:
     return [{"id": s.id, "test": split["test"]} for s, split in zip(panel.series, record["splits"])]
+
+
+class MedianRun:
+    """A fitted median combination: member Forecasters fit on the same data, forecasting together.
+
+    Saved as a run directory whose ``manifest.json`` names the members (``params.model`` is
+    ``"ensemble"``) and whose ``members/<name>/`` are the members' own run directories;
+    :meth:`forecaster.forecaster.Forecaster.load` returns a MedianRun for it. Point forecasts
+    and interval bounds are the members' medians, as in ``compare``'s combination rows.
+    """
+
+    def __init__(self, members: list) -> None:
+        if len(members) < 2:
+            raise ConfigError(f"A median needs at least two members, got {len(members)}.")
+        self.members = list(members)
+        first = self.members[0]
+        self.model, self.horizon_, self.levels_ = NAME, first.horizon_, first.levels_
+        self.source_, self.schema_, self.ids_ = first.source_, first.schema_, first.ids_
+
+    @property
+    def names(self) -> list[str]:
+        return [m.model for m in self.members]
+
+    def forecast_at(self, panel, origins: list[np.ndarray]) -> list[np.ndarray]:
+        """The members' :meth:`~forecaster.forecaster.Forecaster.forecast_at`, medianed."""
+        runs = [m.forecast_at(panel, origins) for m in self.members]
+        return [np.median(np.stack(parts), axis=0) for parts in zip(*runs)]
+
+    def predict(self, panel) -> pd.DataFrame:
+        """Columns ``id``, ``timestamp``, ``forecast``, ``lower_L``, ``upper_L``: members' medians."""
+        return median([m.predict(panel) for m in self.members])
+
+    def save(self, path) -> None:
+        """The manifest first (replacing an earlier run at ``path``), then each member's run.
+
+        Each write is atomic; a save killed between them leaves a run that refuses to load.
+        """
+        from forecaster import artifacts
+
+        manifest = {"params": {"model": NAME, "members": self.names},
+                    "state": {"members": self.names, "horizon": self.horizon_,
+                              "ids": list(self.ids_), "source": self.source_,
+                              "schema": self.schema_}}
+        artifacts.save(path, manifest)
+        for member in self.members:
+            member.save(Path(path) / MEMBERS_DIR / member.model)
+
+    @classmethod
+    def load(cls, path, manifest: dict) -> MedianRun:
+        """The run saved by :meth:`save` (``manifest``: its manifest, already read)."""
+        from forecaster.forecaster import Forecaster
+
+        names = manifest.get("state", {}).get("members")
+        if not isinstance(names, list) or len(names) < 2:
+            raise ArtifactError(f"{path} is an ensemble run without its list of members; refit it.")
+        return cls([Forecaster.load(Path(path) / MEMBERS_DIR / str(name)) for name in names])

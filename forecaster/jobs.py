@@ -22,7 +22,7 @@ from forecaster import intervals, splits
 from forecaster.data import Panel
 from forecaster.errors import ForecasterError
 from forecaster.forecaster import Forecaster
-from forecaster.models import is_neural
+from forecaster.models import kind
 
 
 def run(panel: Panel, tasks: list[tuple[str, int]], *, folds: int, test_size: int, options: dict,
@@ -36,7 +36,7 @@ def run(panel: Panel, tasks: list[tuple[str, int]], *, folds: int, test_size: in
         test_size: Rows per fold's test window.
         options: Forecaster settings shared by every job.
         sizes: Per-model ``params`` (e.g. widths sized to a budget).
-        jobs: Worker processes for the neural jobs (1: all in this process).
+        jobs: Worker processes for the neural and statistical jobs (1: all in this process).
         on_job: Called as ``on_job(record, n_tasks)`` after each job.
     """
     run_tasks = _run_parallel if jobs > 1 else _run_serial
@@ -76,7 +76,7 @@ def _fold_job(panel: Panel, model: str, fold: int, test_size: int, options: dict
                   series_metrics=f.series_metrics_, history=f.history_,
                   epochs_run=f.history_["epochs_run"], forecasts=frame,
                   splits=[s.as_dict() for s in f.splits_],
-                  scalers=[s.to_dict() for s in f.scalers_])
+                  scalers=[s.to_dict() for s in f.scalers_], specs=f.specs_)
     record.update(interval_stats(frame, f.levels_))
     return record
 
@@ -95,8 +95,8 @@ def _run_serial(panel, tasks, folds, test_size, options, sizes, jobs, on_job):
 def _run_parallel(panel, tasks, folds, test_size, options, sizes, jobs, on_job):
     from joblib import Parallel, delayed
 
-    neural = [t for t in tasks if is_neural(t[0])]
-    light = [t for t in tasks if not is_neural(t[0])]
+    neural = [t for t in tasks if kind(t[0]) != "baseline"]  # neural and per-series statistical fits
+    light = [t for t in tasks if kind(t[0]) == "baseline"]
     records = _run_serial(panel, light, folds, test_size, options, sizes, jobs,
                           lambda record, total: on_job(record, len(tasks)))
     results = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(

@@ -20,6 +20,8 @@ def write_report(result: Comparison, panel: Panel, out: str | Path) -> list[Path
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     board = pd.DataFrame(result.leaderboard)
+    if "params" in board:  # as --param flags would give them: units=18 layers=2
+        board["params"] = board["params"].map(_cell)
     paths = [out / "leaderboard.csv", out / "leaderboard.md", out / "leaderboard.json",
              out / "forecasts.csv"]
     board.to_csv(paths[0], index=False)
@@ -53,7 +55,8 @@ def _histories(result: Comparison) -> dict[str, list[dict]]:
 
 
 def _markdown(board: pd.DataFrame, settings: dict) -> str:
-    cols = [c for c in (*COLUMNS, "error") if c in board]
+    levels = [c for c in board if c.startswith("coverage_")]
+    cols = [c for c in (*COLUMNS, *levels, "spec", "params", "error") if c in board]
     lines = [f"# Leaderboard ({settings['metric']}, {settings['folds']} fold(s), "
              f"horizon {settings['horizon']}, source {settings['source']})", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -65,4 +68,6 @@ def _markdown(board: pd.DataFrame, settings: dict) -> str:
 def _cell(value) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    if isinstance(value, dict):  # a model's params, as --param flags would give them
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    return f"{value:.4g}" if isinstance(value, float) else str(value).replace("|", "/")
