@@ -24,13 +24,12 @@ trailing-underscore attributes; :meth:`get_state` gives it as plain data and
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 
 import numpy as np
 import pandas as pd
 
-from forecaster import backend, baselines, intervals, metrics, models, scaling, splits, statistical
+from forecaster import _local, backend, baselines, intervals, metrics, models, scaling, splits, statistical
 from forecaster.data import Panel, check_length
 from forecaster.errors import ArtifactError, ConfigError, DataError, ForecasterError
 from forecaster.params import Params, check_int
@@ -78,7 +77,9 @@ class Forecaster(Params):
         else:
             self.config_ = dict(config or {})
             if models.kind(self.model) == "statistical":
-                self._fit_statistical(panel, config)
+                self.fits_ = _local.fit(self.model, panel, self.splits_, season=self.season_,
+                                        options=config)
+                self.n_params_ = sum(statistical.n_params(f) for f in self.fits_)
         self.first_times_ = [str(s.time[sp.train[0]]) for s, sp in zip(panel.series, self.splits_)]
         self.fit_seconds_ = time.perf_counter() - start
         self.calibration_ = self._calibrate(panel)
@@ -98,14 +99,6 @@ class Forecaster(Params):
         self.model_, self.scalers_, self.history_ = trained.model, trained.scalers, trained.history
         self.n_params_ = int(self.model_.count_params())
         self.n_windows_ = trained.n_windows
-
-    def _fit_statistical(self, panel: Panel, options: dict) -> None:
-        """One local model per series, fit on that series' training rows."""
-        calls = [functools.partial(statistical.fit, self.model, s.values[sp.train[0]:sp.train[1], 0],
-                                   season=self.season_, params=options)
-                 for s, sp in zip(panel.series, self.splits_)]
-        self.fits_ = statistical.fit_all(calls)
-        self.n_params_ = sum(statistical.n_params(f) for f in self.fits_)
 
     @property
     def specs_(self) -> list[str] | None:
@@ -169,7 +162,8 @@ class Forecaster(Params):
         """Forecasts ``(len(origins[i]), horizon)`` per series, each seeing only rows before its origin."""
         self._check_fitted()
         if self.fits_ is not None:
-            return self._forecast_statistical(panel, origins)
+            return _local.forecast_at(self.fits_, self.first_times_, self._index(), panel, origins,
+                                      self.horizon_)
         if self.model_ is None:
             return [np.stack([baselines.forecast(self.model, s.values[:t, 0], horizon=self.horizon_,
                                                  season=self.season_) for t in o])
@@ -181,22 +175,12 @@ class Forecaster(Params):
         scalers = [self.scalers_[index[s.id]] for s in panel.series]
         return _neural.forecast_at(self.model_, scalers, panel, origins, self._windowing())
 
-    def _forecast_statistical(self, panel: Panel, origins: list[np.ndarray], *,
-                              calibration: bool = False) -> list[np.ndarray]:
-        """Each series' fitted model run forward from its first training row to each origin.
-
-        ``calibration``: origins may lie inside the training rows (in-sample forecasts),
-        MSTL reuses its training decomposition, and an origin the model cannot forecast
-        from (too early) gives a row of NaN.
-        """
-        index, out = self._index(), []
-        for s, o in zip(panel.series, origins):
-            i = index[s.id]
-            start, fitted = _row_of(s, self.first_times_[i], self.model), self.fits_[i]
-            y = s.values[:, 0]
-            rows = [_forecast_or_nan(fitted, y[start:t], self.horizon_, calibration) for t in o]
-            out.append(np.stack(rows) if rows else np.empty((0, self.horizon_)))
-        return out
+    def _forecast_for_calibration(self, panel: Panel, origins: list[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`forecast_at`, allowing origins inside the training rows (NaN where impossible)."""
+        if self.fits_ is None:
+            return self.forecast_at(panel, origins)
+        return _local.forecast_at(self.fits_, self.first_times_, self._index(), panel, origins,
+                                  self.horizon_, calibration=True)
 
     def predict(self, panel: Panel) -> pd.DataFrame:
         """Forecast ``horizon_`` steps past the end of each series, with interval columns.
@@ -232,8 +216,7 @@ class Forecaster(Params):
                    for sp in self.splits_]
         self.interval_scales_ = [_interval_scale(s.values[:sp.train[1], 0], self.season_)
                                  for s, sp in zip(panel.series, self.splits_)]
-        preds = (self._forecast_statistical(panel, origins, calibration=True)
-                 if self.fits_ is not None else self.forecast_at(panel, origins))
+        preds = self._forecast_for_calibration(panel, origins)
         out = []
         for i, (s, sp, o, p) in enumerate(zip(panel.series, self.splits_, origins, preds)):
             steps = o[:, None] + np.arange(self.horizon_)  # (n_origins, horizon) row numbers
@@ -377,29 +360,6 @@ class Forecaster(Params):
 def _length_reason(f: Forecaster, neural: bool) -> str:
     head = f"lookback {f.lookback_} + horizon {f.horizon_}" if neural else "1 training row"
     return (f"{head} + validation {f.val_size_} + gap {f.gap} + test {f.test_size_}")
-
-
-def _forecast_or_nan(fitted, history: np.ndarray, horizon: int, calibration: bool) -> np.ndarray:
-    if not calibration:
-        return fitted.forecast(history, horizon)
-    try:
-        return fitted.forecast(history, horizon, in_sample=True, fast=True)
-    except (ForecasterError, ValueError, ArithmeticError, IndexError, RuntimeError):
-        return np.full(horizon, np.nan)  # e.g. statsforecast's theta on a handful of rows
-
-
-def _row_of(series, timestamp: str | None, model: str) -> int:
-    """The row of ``series`` at ``timestamp`` (a series' first training row), 0 when unknown."""
-    if timestamp is None:
-        return 0
-    if str(series.time[0]) == timestamp:
-        return 0
-    hits = np.flatnonzero(series.time.map(str) == timestamp)  # as the fit wrote it: str(time)
-    if len(hits) == 0:
-        raise DataError(f"Series '{series.id}' does not reach back to {timestamp}, the first row "
-                        f"{model} was fit on: a statistical model runs forward from that row. "
-                        f"Pass data from {timestamp} on.")
-    return int(hits[0])
 
 
 def _interval_scale(train: np.ndarray, season: int) -> float:

@@ -52,7 +52,7 @@ from forecaster.stats import naive2, nixtla
 from forecaster.stats.params import PARAMS, parse_params
 
 __all__ = ["ARIMA_MAX_SEASON", "DESCRIPTIONS", "MAX_ROWS", "MIN_ROWS", "NAMES", "PARAMS", "Fitted",
-           "fit", "fit_all", "mstl_periods", "n_params", "parse_params", "refusal_reason"]
+           "fit", "mstl_periods", "n_params", "parse_params", "refusal_reason"]
 
 #: The statistical models, as registered (kind "statistical" in :mod:`forecaster.models`).
 NAMES: tuple[str, ...] = STATISTICAL
@@ -202,21 +202,6 @@ def fit(name: str, y_train: np.ndarray, *, season: int, params: dict | None = No
     if start:
         spec += f"; fit on the last {len(y) - start} of {len(y)} rows"
     return Fitted(name, spec, season, len(y), start, state, cache)
-
-
-def fit_all(calls: list[Callable[[], Fitted]]) -> list[Fitted]:
-    """Run per-series fits, each a pure call taking no arguments (e.g. a ``functools.partial``
-    of :func:`fit`), and return their results in order.
-
-    The one place a panel's local fits run: a scheduler that spreads them over workers
-    replaces this function's body, not its callers.
-
-    >>> import functools
-    >>> calls = [functools.partial(fit, "naive2", np.arange(1.0, 9.0), season=1)] * 2
-    >>> [f.spec for f in fit_all(calls)]
-    ['Naive2(not seasonal)', 'Naive2(not seasonal)']
-    """
-    return [call() for call in calls]
 
 
 def n_params(fitted: Fitted) -> int:
