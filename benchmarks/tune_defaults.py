@@ -5,7 +5,9 @@ data) is cut before the benchmark's test windows (the last ``folds x horizon`` r
 each series), and the remainder is backtested on ``folds`` rolling origins exactly as
 ``compare`` does. A trial is one model with one set of settings over every dataset; each
 line appended to ``results/defaults_tuning.jsonl`` holds the settings, the command, and
-per dataset the MASE and sMAPE (mean over folds and series), fit seconds and epochs.
+per dataset the MASE and sMAPE (mean over folds and series), fit seconds and epochs. A
+trial fits once (``seeds: 1``) unless its settings say otherwise (``{"seeds": 3}``: the
+median of three seeds, see :mod:`forecaster._members`).
 
     python benchmarks/tune_defaults.py --model mlp --settings '{"loss": "mae"}' [--name NAME]
     python benchmarks/tune_defaults.py --reference       # baselines and statistical models
@@ -42,10 +44,8 @@ def tuning_panel(spec: dict):
     return dataclasses.replace(panel, series=series)
 
 
-def run_trial(model: str, settings: dict, datasets: list[str], seeds: int = 1) -> dict:
-    """``seeds`` > 1: the entry is the median of that many fits differing in their seed."""
+def run_trial(model: str, settings: dict, datasets: list[str]) -> dict:
     from forecaster import metrics
-    from forecaster.ensemble import fold_record
     from forecaster.errors import ForecasterError
     from forecaster.jobs import run_job
 
@@ -59,11 +59,7 @@ def run_trial(model: str, settings: dict, datasets: list[str], seeds: int = 1) -
         start, rows, seconds, epochs, errors = time.perf_counter(), [], [], [], []
         for k in range(small.FOLDS):
             try:
-                fits = [run_job(panel, model, k, small.FOLDS, spec["horizon"],
-                                {**options, "seed": options.get("seed", 0) + i}) for i in range(seeds)]
-                failed = [r for r in fits if r["error"]]
-                record = failed[0] if failed else fits[0] if seeds == 1 else {
-                    **fold_record(fits, panel, panel.season), "epochs_run": fits[0]["epochs_run"]}
+                record = run_job(panel, model, k, small.FOLDS, spec["horizon"], options)
             except ForecasterError as exc:  # the series is too short for this fold
                 record = {"error": f"{type(exc).__name__}: {exc}"}
             if record["error"]:
@@ -86,7 +82,6 @@ def main() -> int:
     parser.add_argument("--settings", default="{}", help="Forecaster settings as JSON")
     parser.add_argument("--name", help="a label for the trial")
     parser.add_argument("--only", help="comma-separated datasets (default: all)")
-    parser.add_argument("--seeds", type=int, default=1, help="median of this many seeds")
     parser.add_argument("--reference", action="store_true", help="log the reference models")
     parser.add_argument("--report", action="store_true", help="print the log as a table")
     args = parser.parse_args()
@@ -96,9 +91,11 @@ def main() -> int:
     datasets = args.only.split(",") if args.only else list(small.DATASETS)
     models = (args.model.split(",") if args.model else list(REFERENCE)) if args.reference else [args.model]
     settings = json.loads(args.settings)
+    if not args.reference:  # the seed median is a setting too: one fit unless the trial says
+        settings.setdefault("seeds", 1)
     for model in models:
-        results = run_trial(model, settings, datasets, args.seeds)
-        line = {"name": args.name or model, "model": model, "settings": settings, "seeds": args.seeds,
+        results = run_trial(model, settings, datasets)
+        line = {"name": args.name or model, "model": model, "settings": settings,
                 "command": _common.command(), "sources_sha256": _common.package_digest(),
                 "date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()), "results": results}
         with LOG.open("a") as fh:

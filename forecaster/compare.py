@@ -240,7 +240,8 @@ def _row(name: str, recs: list[dict], levels, scored: set[int]) -> dict:
     ok = [r for r in recs if r["error"] is None and r["fold"] in scored]
     per_series = [m for r in ok for m in r["series_metrics"]]
     scores = metrics.panel_mean(per_series) if per_series else dict.fromkeys(metrics.METRICS, math.nan)
-    kind = models.kind(name) if name in models.REGISTRY else "combination"
+    kind = models.kind(name) if name in models.REGISTRY else "auto" if name == selection.AUTO \
+        else "combination"
     row = {"model": name, "kind": kind, "n_params": ok[-1]["n_params"] if ok else None,
            "fit_seconds": _mean(r["fit_seconds"] for r in ok),
            "predict_ms": _mean(r["predict_ms"] for r in ok), **scores}

@@ -91,6 +91,8 @@ SETTINGS: dict[str, Flag] = {
     "lr_patience": Flag(int, "Halve the learning rate after this many epochs without a better "
                              "validation loss (0: constant rate)."),
     "seed": Flag(int, "Random seed: same data, flags and seed give the same metrics."),
+    "seeds": Flag(Optional[int], "Neural models: the median of this many fits with seeds seed, "
+                                 "seed+1, ... (default: 3 below 1,000 training windows, else 1)."),
     "backend": Flag(Optional[str], "Keras backend: jax or tensorflow (default: $KERAS_BACKEND, else jax)."),
 }
 

@@ -37,7 +37,10 @@ from forecaster.training import TrainSettings
 
 # (setting, minimum, None allowed) of the whole-number window settings.
 _WINDOW_CHECKS = (("lookback", 1, True), ("horizon", 1, True), ("stride", 1, False),
-                  ("val_size", 0, True), ("gap", 0, False), ("max_train_size", 1, True))
+                  ("val_size", 0, True), ("gap", 0, False), ("max_train_size", 1, True),
+                  ("seeds", 1, True))
+#: Neural fits on fewer training windows than this are a median of AUTO_SEEDS seeds by default.
+SMALL_DATA, AUTO_SEEDS = 1000, 3
 
 
 class Forecaster(Params):
@@ -90,15 +93,28 @@ class Forecaster(Params):
         return self
 
     def _fit_neural(self, panel: Panel, config, settings: TrainSettings) -> None:
+        """One fit, or the median of ``seeds`` fits with seeds ``seed``, ``seed + 1``, ..."""
         from forecaster import _neural
 
         self.backend_ = backend.active()
-        trained = _neural.fit(panel, self.splits_, self._windowing(), name=self.model,
-                              config=config, scaler=self.scaler, settings=settings,
-                              progress=self.progress)
-        self.model_, self.scalers_, self.history_ = trained.model, trained.scalers, trained.history
+        fits = []
+        while not fits or len(fits) < self._n_seeds(fits[0].n_windows):
+            fits.append(_neural.fit(panel, self.splits_, self._windowing(), name=self.model,
+                                    config=config, scaler=self.scaler, progress=self.progress,
+                                    settings=dataclasses.replace(settings, seed=settings.seed + len(fits))))
+        self.model_, self.scalers_, self.history_ = fits[0].model, fits[0].scalers, fits[0].history
+        if len(fits) > 1:
+            from forecaster._members import median_model
+
+            self.model_ = median_model([f.model for f in fits])
+            self.history_ = {**fits[0].history, "members": [f.history for f in fits]}
         self.n_params_ = int(self.model_.count_params())
-        self.n_windows_ = trained.n_windows
+        self.n_windows_ = fits[0].n_windows
+
+    def _n_seeds(self, n_windows: int) -> int:
+        if self.seeds is not None:
+            return self.seeds
+        return AUTO_SEEDS if n_windows < SMALL_DATA else 1
 
     @property
     def specs_(self) -> list[str] | None:
@@ -326,6 +342,7 @@ class Forecaster(Params):
             model = None
             if manifest.get("model_file"):
                 models.module(params["model"])  # registers its custom layers (the Jordan cell)
+                from forecaster import _members  # noqa: F401  registers the seed median's layer
                 model = artifacts.load_model(path)
             return cls.from_state(params, state, model)
         except (KeyError, TypeError, ValueError, ConfigError) as exc:

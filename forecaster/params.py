@@ -71,6 +71,9 @@ class Params:
             validation loss, down to a thousandth of it (0: a constant rate).
         seed: Seed for weights, shuffling and dropout: same data + settings + seed = same
             metrics.
+        seeds: Neural models: fit this many times with seeds ``seed``, ``seed + 1``, ...
+            and forecast their median (None: 3 when the training data has fewer than
+            1,000 windows, else 1; see :mod:`forecaster._members`).
         backend: Keras backend (``jax`` or ``tensorflow``; default: ``$KERAS_BACKEND``,
             else jax).
         progress: Draw a progress bar on stderr while training.
@@ -83,7 +86,8 @@ class Params:
                  levels: tuple[int, ...] = (80, 95), epochs: int = 100, batch_size: int = 32,
                  learning_rate: float = 1e-3, loss: str = "mse", patience: int = 10,
                  clipnorm: float | None = 1.0, lr_patience: int = 0, seed: int = 0,
-                 backend: str | None = None, progress: bool = False) -> None:
+                 seeds: int | None = None, backend: str | None = None,
+                 progress: bool = False) -> None:
         self.model = model
         self.params = params
         self.lookback = lookback
@@ -103,6 +107,7 @@ class Params:
         self.clipnorm = clipnorm
         self.lr_patience = lr_patience
         self.seed = seed
+        self.seeds = seeds
         self.backend = backend
         self.progress = progress
 

@@ -63,3 +63,12 @@ def m4_long_csv(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("m4") / "m4_hourly_long.csv"
     pd.concat(frames).to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _one_fit_per_neural_model(monkeypatch):
+    """Tests train tiny models once; the seed median users get on small data (three fits, see
+    forecaster._members) is tested on its own in test_members.py."""
+    from forecaster import forecaster
+
+    monkeypatch.setattr(forecaster, "AUTO_SEEDS", 1)

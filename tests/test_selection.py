@@ -103,6 +103,7 @@ def test_auto_is_its_pick_on_every_fold(result):
             chosen = next(r for r in result.records if r["model"] == pick and r["fold"] == k)
             assert autos[k]["series_metrics"] == chosen["series_metrics"]
     row = next(r for r in result.leaderboard if r["model"] == "auto")
+    assert row["kind"] == "auto" and row["rank"] >= 1
     assert row["spec"] == "; ".join(f"fold {k}: {p}" for k, p in enumerate(picks))
 
 
