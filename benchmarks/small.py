@@ -12,6 +12,7 @@ from __future__ import annotations
 import _common
 
 FOLDS = 3
+JOBS = 2  # worker processes; the results are the same for any number
 SMALL = _common.data_dir() / "small_series"
 SAMPLE = _common.REPO / "sample_data"
 
@@ -62,7 +63,7 @@ def run_dataset(name: str, spec: dict, *, models: str, options: dict) -> dict:
     neural = [m for m in registry.expand(models) if registry.kind(m) == "neural"]
     start = time.perf_counter()
     result = compare(panel, models=models, folds=FOLDS, horizon=spec["horizon"],  # the ensemble
-                     ensemble=",".join(neural), **options)  # row: the neural models' median
+                     ensemble=",".join(neural), jobs=JOBS, **options)  # row: the neural median
     wall = time.perf_counter() - start
     return {"dataset": name, "season": spec["season"], "horizon": spec["horizon"],
             "n_series": len(panel.ids), "wall_s": round(wall, 1),
@@ -146,7 +147,8 @@ def main() -> int:
         print(f"small: {name}", flush=True)
         results.append(run_dataset(name, DATASETS[name], models=models, options=options))
     summary = summarise(results)
-    settings = {"folds": FOLDS, "models": models, "options": options, "datasets": list(names)}
+    settings = {"folds": FOLDS, "models": models, "options": options, "datasets": list(names),
+                "jobs": JOBS}
     doc = {"datasets": results, "summary": summary}
     _common.write_report("small", quick=quick, wall_s=time.perf_counter() - start,
                          settings=settings, results=json.loads(json.dumps(doc, default=_common._plain)),

@@ -78,14 +78,15 @@ SETTINGS: dict[str, Flag] = {
     "gap": Flag(int, "Rows between validation and test not used for fitting."),
     "max_train_size": Flag(Optional[int], "Sliding training window: keep this many most recent rows."),
     "scaler": Flag(str, "Per-series scaler fit on training rows: standard, minmax, none."),
-    "norm": Flag(str, "series; window: each window relative to its last value; season: targets "
-                      "relative to the window's seasonal naive forecast."),
+    "norm": Flag(Optional[str], "series; window: each window relative to its last value; season: "
+                                "targets relative to the window's seasonal naive forecast "
+                                "(default: window for mlp, season for the others)."),
     "levels": Flag(Optional[list[int]], "Interval level in percent (repeatable).", ("--level",),
                    tuple),
     "epochs": Flag(int, "Maximum training epochs (early stopping may end sooner)."),
     "batch_size": Flag(int, "Windows per gradient step."),
     "learning_rate": Flag(float, "Adam learning rate."),
-    "loss": Flag(str, "Training loss: mse, mae or huber."),
+    "loss": Flag(str, "Training loss: mse, mae (the default) or huber."),
     "patience": Flag(int, "Early-stopping patience in epochs (0: no early stopping)."),
     "clipnorm": Flag(float, "Clip each gradient to this norm."),
     "lr_patience": Flag(int, "Halve the learning rate after this many epochs without a better "

@@ -135,7 +135,8 @@ class Forecaster(Params):
         for name, minimum, none_ok in _WINDOW_CHECKS:
             check_int(name, getattr(self, name), minimum, none_ok=none_ok)
         scaling.check_kind(self.scaler)
-        scaling.check_norm(self.norm)
+        if self.norm is not None:
+            scaling.check_norm(self.norm)
         intervals.check_levels(self.levels)
         backend.check(self.backend)
         if not isinstance(self.progress, bool):
@@ -171,7 +172,8 @@ class Forecaster(Params):
     def _windowing(self):
         from forecaster._neural import Windowing
 
-        return Windowing(self.lookback_, self.horizon_, self.stride, self.norm, self.season_)
+        norm = self.norm or models.REGISTRY[self.model].norm or "season"  # the model's own
+        return Windowing(self.lookback_, self.horizon_, self.stride, norm, self.season_)
 
     # ------------------------------------------------------------ forecast
     def forecast_at(self, panel: Panel, origins: list[np.ndarray]) -> list[np.ndarray]:

@@ -58,7 +58,9 @@ class Params:
         max_train_size: Keep only this many most recent training rows.
         scaler: ``standard``, ``minmax`` or ``none``, fit per series on training rows.
         norm: ``series`` (scaler only), ``window`` (each window relative to its last value)
-            or ``season`` (targets relative to the window's seasonal naive forecast).
+            or ``season`` (targets relative to the window's seasonal naive forecast); None:
+            the model's own (the registry's ``Spec.norm``: window for mlp, season for the
+            recurrent models and wavenet).
         levels: Prediction-interval levels in percent.
         epochs: Maximum training epochs (early stopping may end sooner).
         batch_size: Windows per gradient step.
@@ -82,9 +84,9 @@ class Params:
     def __init__(self, model: str = "seasonal_naive", *, params: dict | None = None,
                  lookback: int | None = None, horizon: int | None = None, stride: int = 1,
                  val_size: int | None = None, gap: int = 0, max_train_size: int | None = None,
-                 scaler: str = "standard", norm: str = "season",
+                 scaler: str = "standard", norm: str | None = None,
                  levels: tuple[int, ...] = (80, 95), epochs: int = 100, batch_size: int = 32,
-                 learning_rate: float = 1e-3, loss: str = "mse", patience: int = 10,
+                 learning_rate: float = 1e-3, loss: str = "mae", patience: int = 10,
                  clipnorm: float | None = 1.0, lr_patience: int = 0, seed: int = 0,
                  seeds: int | None = None, backend: str | None = None,
                  progress: bool = False) -> None:

@@ -45,6 +45,9 @@ class Spec:
         width: The ``Config`` field that sets the model's size (``--budget`` sizes it).
         fine_width: A second size field for a finer ``--budget`` match.
         heads: The values of its ``Config.head`` (empty: no choice of head).
+        norm: The per-window normalization a neural model uses unless ``--norm`` says
+            otherwise (chosen on the ``small`` tuning windows:
+            ``benchmarks/results/defaults_tuning.jsonl``).
     """
 
     name: str
@@ -53,6 +56,7 @@ class Spec:
     width: str | None = None
     fine_width: str | None = None
     heads: tuple[str, ...] = ()
+    norm: str | None = None
 
 
 REGISTRY: dict[str, Spec] = {spec.name: spec for spec in (
@@ -70,15 +74,18 @@ REGISTRY: dict[str, Spec] = {spec.name: spec for spec in (
          "multiple-seasonal STL decomposition + ETS trend (statsforecast MSTL; --param seasons=24,168)"),
     Spec("naive2", "statistical",
          "M4's Naive2: last value of the seasonally adjusted series, reseasonalised"),
-    Spec("mlp", "neural", "multilayer perceptron on the flattened window", width="units"),
+    Spec("mlp", "neural", "multilayer perceptron on the flattened window", width="units",
+         norm="window"),
     Spec("simple_rnn", "neural", "Elman network (SimpleRNN)", width="units",
-         heads=RECURRENT_HEADS),
+         heads=RECURRENT_HEADS, norm="season"),
     Spec("jordan", "neural", "Jordan network: the cell's output fed back to its hidden layer",
-         width="units", heads=RECURRENT_HEADS),
-    Spec("lstm", "neural", "long short-term memory", width="units", heads=RECURRENT_HEADS),
-    Spec("gru", "neural", "gated recurrent unit", width="units", heads=RECURRENT_HEADS),
+         width="units", heads=RECURRENT_HEADS, norm="season"),
+    Spec("lstm", "neural", "long short-term memory", width="units", heads=RECURRENT_HEADS,
+         norm="season"),
+    Spec("gru", "neural", "gated recurrent unit", width="units", heads=RECURRENT_HEADS,
+         norm="season"),
     Spec("wavenet", "neural", "stack of gated, dilated causal convolutions", width="filters",
-         fine_width="skip_filters", heads=("last", "sequence")),
+         fine_width="skip_filters", heads=("last", "sequence"), norm="season"),
 )}
 MODELS: tuple[str, ...] = tuple(REGISTRY)
 BASELINES: tuple[str, ...] = tuple(n for n in MODELS if REGISTRY[n].kind == "baseline")
