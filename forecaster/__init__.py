@@ -13,7 +13,8 @@ from __future__ import annotations
 import importlib
 
 from forecaster._version import __version__
-from forecaster.errors import ArtifactError, ConfigError, DataError, ForecasterError, TrainingError
+from forecaster.errors import (ArtifactError, ConfigError, DataError, ForecasterError, OutputError,
+                               TrainingError)
 
 _LAZY = {
     "Forecaster": "forecaster.forecaster",
@@ -23,13 +24,17 @@ _LAZY = {
     "Comparison": "forecaster.compare",
     "fit_and_save": "forecaster.api",
     "load_and_predict": "forecaster.api",
+    "predict_run": "forecaster.api",
+    "evaluate_run": "forecaster.api",
+    "describe_run": "forecaster.api",
     "model_summary": "forecaster.api",
+    "Evaluation": "forecaster.evaluate",
     "metrics": "forecaster.metrics",
     "MODELS": "forecaster.models",
 }
 
 __all__ = ["__version__", "ForecasterError", "DataError", "ConfigError", "ArtifactError",
-           "TrainingError", *_LAZY]
+           "TrainingError", "OutputError", *_LAZY]
 
 
 def __getattr__(name: str):

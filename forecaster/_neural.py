@@ -2,31 +2,100 @@
 
 Kept apart so that ``forecaster.forecaster`` (and with it baselines) never imports Keras.
 One global model is trained on the windows of every series, each series scaled with
-the statistics of its own training rows. These functions take and return plain values;
-the Forecaster keeps what they return.
+the statistics of its own training rows. Windows are never materialised: every series is
+laid out once in one float32 array (:class:`Layout`), a window is the row of its origin
+(:class:`~forecaster.windows.WindowSet`), and training and forecasting gather and
+normalise one batch at a time, so memory holds the data plus a few batches.
+
+Inputs known in advance (calendar features, future covariates) extend every window by
+``horizon`` rows past its origin in which only those columns are filled: the model sees
+``lookback + horizon`` rows, the targets and per-window offsets come from the observed
+``lookback`` rows only.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from forecaster import models, scaling, training
-from forecaster.errors import DataError
-from forecaster.windows import sequence_targets, stack, windows
+from forecaster import covariates, memory, models, scaling, training
+from forecaster.errors import ConfigError, DataError
+from forecaster.windows import WindowSet, positions
+
+CHUNK = 4096  # windows per forecasting call
 
 
 @dataclass(frozen=True)
 class Windowing:
-    """How windows are cut and normalised: the resolved window settings of a Forecaster."""
+    """How windows are cut and normalised: the resolved window settings of a Forecaster.
+
+    ``calendar`` names the calendar features; ``n_known`` is the number of future
+    covariates, the last columns of the panel's values.
+    """
 
     lookback: int
     horizon: int
     stride: int
     norm: str
     season: int
+    calendar: tuple[str, ...] = ()
+    n_known: int = 0
+
+    @property
+    def ahead(self) -> int:
+        """Rows of known inputs past each origin: the horizon when there are such inputs."""
+        return self.horizon if self.calendar or self.n_known else 0
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every series of a panel, scaled, one after another in one float32 array.
+
+    Series ``i`` has its ``lengths[i]`` observed rows from ``starts[i]`` on, then
+    ``ahead`` rows holding only its known future inputs; calendar columns come last.
+    """
+
+    data: np.ndarray  # (rows, n_features + 2 * len(calendar)) float32
+    starts: np.ndarray  # (n_series,) int64
+    lengths: tuple[int, ...]
+    n_observed: int
+
+    def windows(self, ranges, w: Windowing, stride: int) -> WindowSet:
+        """The windows of every series whose targets lie in its range."""
+        pos = positions(self.starts, self.lengths, ranges, lookback=w.lookback,
+                        horizon=w.horizon, stride=stride)
+        return self.at(pos, w)
+
+    def at(self, pos: np.ndarray, w: Windowing) -> WindowSet:
+        """The windows with origins at rows ``pos`` of the layout."""
+        return WindowSet(self.data, pos, w.lookback, w.horizon, w.ahead, self.n_observed)
+
+
+def layout(panel, scalers: list, w: Windowing, future: list | None = None) -> Layout:
+    """Scale and lay out ``panel``; ``future[i]``: series i's future covariates over ``w.ahead`` steps.
+
+    Without ``future`` the rows past a series' end repeat its last known values (they are
+    only read by forecasts whose horizon runs past the data, whose extra steps are dropped).
+    """
+    f, ahead, lengths = panel.n_features, w.ahead, panel.lengths
+    n_observed = f - w.n_known
+    rows = np.asarray(lengths, dtype=np.int64) + ahead
+    starts = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(np.int64)
+    data = np.zeros((int(rows.sum()), f + 2 * len(w.calendar)), dtype=np.float32)
+    for i, (s, sc) in enumerate(zip(panel.series, scalers)):
+        a, n = starts[i], lengths[i]
+        data[a:a + n, :f] = sc.transform(s.values)
+        if w.n_known:
+            known = future[i] if future is not None else np.repeat(s.values[-1:, n_observed:], ahead, 0)
+            loc, scale = np.asarray(sc.loc[n_observed:]), np.asarray(sc.scale[n_observed:])
+            data[a + n:a + n + ahead, n_observed:f] = (known - loc) / scale
+    if w.calendar:
+        stamps = [covariates.wall_clock(part) for s in panel.series
+                  for part in (s.time, covariates.future_stamps(s.time, panel.freq, ahead))]
+        data[:, f:] = covariates.calendar_features(np.concatenate(stamps), w.calendar)
+    return Layout(data, starts, tuple(lengths), n_observed)
 
 
 @dataclass(frozen=True)
@@ -34,86 +103,98 @@ class Trained:
     """What :func:`fit` returns."""
 
     model: object
-    scalers: list
     history: dict
     n_windows: int
 
 
-def fit(panel, splits, windowing: Windowing, *, name: str, config, scaler: str,
+def fit(panel, splits, scalers: list, w: Windowing, *, name: str, config,
         settings: training.TrainSettings, progress: bool = False) -> Trained:
-    """Scale each series on its training rows, window, build model ``name`` and train it."""
+    """Lay out the scaled series, stream their windows into model ``name`` and train it.
+
+    Raises:
+        DataError: There is no training window.
+        ConfigError: A sequence head with inputs known ahead, or more memory than is available.
+    """
     training.seed_everything(settings.seed)
-    scalers = [scaling.fit(scaler, s.values[sp.train[0]:sp.train[1]])
-               for s, sp in zip(panel.series, splits)]
-    scaled = [sc.transform(s.values) for sc, s in zip(scalers, panel.series)]
-    model = models.module(name).build(config, lookback=windowing.lookback,
-                                      n_features=panel.n_features, horizon=windowing.horizon)
-    sequence = len(model.output_shape) == 3
-    (x, y), (x_val, y_val) = _shared_sets(panel, splits, windowing, scaler, scaled, sequence)
-    if len(x) == 0:
+    lay = layout(panel, scalers, w)
+    train = lay.windows([sp.train for sp in splits], w, w.stride)
+    val = lay.windows([sp.val for sp in splits], w, 1)
+    if len(train) == 0:
         raise DataError(f"No training windows in {panel.source}: lower --lookback "
-                        f"({windowing.lookback}) or --horizon ({windowing.horizon}), or --val-size.")
-    history = training.train(model, x, y, x_val, y_val, settings, progress=progress)
-    return Trained(model, scalers, history, int(len(x)))
+                        f"({w.lookback}) or --horizon ({w.horizon}), or --val-size.")
+    sequence = getattr(config, "head", None) == "sequence"
+    if sequence and w.ahead:
+        raise ConfigError("head=sequence trains every step to forecast the horizon after it, which "
+                          "inputs known ahead (--calendar, --future-covariates) do not fit; use "
+                          "--param head=last or head=max, or leave out those inputs.")
+    module = models.module(name)
+    shape = dict(lookback=w.lookback + w.ahead, n_features=train.n_inputs, horizon=w.horizon)
+    need = _estimate(name, config, module.n_params(config, **shape), lay, train, val, w,
+                     settings.batch_size, sequence)
+    available = memory.available_bytes()
+    need.check(available, hint=_hint(settings.batch_size, w, sequence))
+    if progress:
+        print(_setup_line(train, val, w, settings.batch_size, need, available), file=sys.stderr)
+    model = module.build(config, **shape)
+    history = training.train(model, _batches(train, w, sequence, settings.batch_size, settings.seed),
+                             settings, validation=_batches(val, w, sequence, settings.batch_size),
+                             progress=progress)
+    return Trained(model, history, len(train))
 
 
-# The last few windowed training sets, so that the models of one compare fold share them.
-_SETS: dict[tuple, tuple] = {}
-_SETS_KEPT = 2
+def _batches(ws: WindowSet, w: Windowing, sequence: bool, batch_size: int, seed: int | None = None):
+    """Normalised ``(x, y)`` batches of ``ws``, shuffled per epoch when ``seed`` is given."""
+    from forecaster._stream import Batches
+
+    def fetch(index):
+        x = ws.inputs(index)  # (batch, lookback + ahead, n_inputs)
+        y = ws.sequence_targets(index) if sequence else ws.targets(index)
+        offsets = scaling.normalize_batch(x, norm=w.norm, horizon=w.horizon, season=w.season,
+                                          observed=w.lookback, sequence=sequence)
+        return x, y - offsets
+
+    return Batches(len(ws), fetch, batch_size, seed=seed)
 
 
-def _shared_sets(panel, splits, windowing, scaler, scaled, sequence):
-    """Training and validation windows, computed once per (panel, window settings)."""
-    key = (id(panel), windowing, scaler, sequence, tuple((sp.train, sp.val) for sp in splits))
-    hit = _SETS.get(key)
-    if hit is not None and hit[0] is panel:  # same object, not a new one at a reused id
-        return hit[1]
-    sets = (_training_set(windowing, scaled, [sp.train for sp in splits], windowing.stride, sequence),
-            _training_set(windowing, scaled, [sp.val for sp in splits], 1, sequence))
-    while len(_SETS) >= _SETS_KEPT:
-        _SETS.pop(next(iter(_SETS)))
-    _SETS[key] = (panel, sets)
-    return sets
+def _estimate(name, config, n_params, lay, train, val, w, batch_size, sequence) -> memory.Estimate:
+    width = (getattr(config, models.REGISTRY[name].width or "", 0) or 0) * (getattr(config, "layers", 1) or 1)
+    return memory.estimate(
+        series_bytes=lay.data.nbytes, n_train=len(train), n_val=len(val), batch_size=batch_size,
+        steps=w.lookback + w.ahead, n_inputs=train.n_inputs,
+        targets=w.horizon * (w.lookback if sequence else 1), n_params=n_params,
+        width=width, over_steps=hasattr(config, "head"))  # recurrent and convolutional models
 
 
-def _training_set(w: Windowing, scaled, ranges, stride, sequence):
-    """Stacked ``(x, y)`` windows with targets inside ``ranges``, normalised as configured."""
-    parts = [windows(v, lookback=w.lookback, horizon=w.horizon, stride=stride, targets=r)
-             for v, r in zip(scaled, ranges)]
-    x, y, _ = stack(parts)
-    if sequence:
-        seq = [sequence_targets(v[:, 0], lookback=w.lookback, horizon=w.horizon,
-                                stride=stride, targets=r) for v, r in zip(scaled, ranges)]
-        y = np.concatenate(seq).astype(np.float32)  # (n_windows, lookback, horizon)
-    if w.norm != "series" and len(x):
-        inputs, targets = scaling.window_offsets(x, norm=w.norm, horizon=w.horizon,
-                                                 season=w.season)
-        if sequence:
-            targets = scaling.sequence_offsets(x, norm=w.norm, horizon=w.horizon,
-                                               season=w.season)
-        x = scaling.normalize_windows(x, inputs)
-        y = y - targets
-    return x, y
+def _hint(batch_size: int, w: Windowing, sequence: bool) -> str:
+    hint = f"lower --batch-size ({batch_size}), --lookback ({w.lookback}) or --horizon ({w.horizon})"
+    return hint + (", or use --param head=last" if sequence else "") + ", or use fewer or shorter series"
 
 
-def forecast_at(model, scalers: list, panel, origins: list[np.ndarray],
-                w: Windowing) -> list[np.ndarray]:
+def _setup_line(train, val, w: Windowing, batch_size: int, need, available) -> str:
+    ahead = f" + {w.ahead} known ahead" if w.ahead else ""
+    room = f" of {memory.format_bytes(available)} available" if available is not None else ""
+    return (f"Windows: {len(train):,} training, {len(val):,} validation; lookback {w.lookback}"
+            f"{ahead}, horizon {w.horizon}, stride {w.stride}, batch {batch_size}; about "
+            f"{memory.format_bytes(need.total)} of memory ({need.parts()}){room}.")
+
+
+def forecast_at(model, scalers: list, panel, origins: list[np.ndarray], w: Windowing,
+                future: list | None = None) -> list[np.ndarray]:
     """Batched forecasts from every origin of every series, mapped back to data units.
 
-    ``scalers[i]`` is the scaler of ``panel.series[i]``.
+    ``scalers[i]`` is the scaler of ``panel.series[i]``; each origin lies in
+    ``[lookback, len(series)]``; ``future[i]``: see :func:`layout`.
     """
-    xs = []
-    for s, sc, o in zip(panel.series, scalers, origins):
-        view = sliding_window_view(sc.transform(s.values), w.lookback, axis=0)  # (n - L + 1, f, L)
-        xs.append(view[np.asarray(o, dtype=np.int64) - w.lookback].transpose(0, 2, 1))
-    x = np.concatenate(xs).astype(np.float32)  # (n_origins, lookback, n_features)
-    if len(x) == 0:
+    for s, o in zip(panel.series, origins):
+        if len(o) and (np.min(o) < w.lookback or np.max(o) > len(s.values)):
+            raise ValueError(f"origins of series {s.id!r} must lie in [{w.lookback}, {len(s.values)}]")
+    lay = layout(panel, scalers, w, future)
+    pos = [start + np.asarray(o, dtype=np.int64) for start, o in zip(lay.starts, origins)]
+    ws = lay.at(np.concatenate(pos) if pos else np.empty(0, np.int64), w)
+    if len(ws) == 0:
         return [np.empty((0, w.horizon)) for _ in origins]
-    inputs, targets = scaling.window_offsets(x, norm=w.norm, horizon=w.horizon, season=w.season)
-    out = _predict(model, scaling.normalize_windows(x, inputs))
-    if out.ndim == 3:
-        out = out[:, -1, :]  # (n_origins, horizon): the last step's forecast
-    out = out + targets
+    out = np.concatenate([_forecast(model, ws, w, np.arange(i, min(i + CHUNK, len(ws))))
+                          for i in range(0, len(ws), CHUNK)])
     result, at = [], 0
     for sc, o in zip(scalers, origins):
         result.append(sc.inverse_target(out[at:at + len(o)]))
@@ -121,10 +202,14 @@ def forecast_at(model, scalers: list, panel, origins: list[np.ndarray],
     return result
 
 
-def _predict(model, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """Direct (eager) model calls in chunks: no tf.function retracing for each new batch size."""
+def _forecast(model, ws: WindowSet, w: Windowing, index: np.ndarray) -> np.ndarray:
+    """A direct (eager) model call on one chunk: no tf.function retracing per batch size."""
     import keras
 
-    parts = [keras.ops.convert_to_numpy(model(x[i:i + chunk], training=False))
-             for i in range(0, len(x), chunk)]
-    return np.concatenate(parts).astype(float)
+    x = ws.inputs(index)  # (chunk, lookback + ahead, n_inputs)
+    offsets = scaling.normalize_batch(x, norm=w.norm, horizon=w.horizon, season=w.season,
+                                      observed=w.lookback)
+    out = keras.ops.convert_to_numpy(model(x, training=False)).astype(float)
+    if out.ndim == 3:
+        out = out[:, -1, :]  # (chunk, horizon): the last step's forecast
+    return out + offsets

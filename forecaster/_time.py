@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -160,8 +161,12 @@ def resolve_freq(freq: str | None, times: list[pd.Index], ids: list[str], time_c
         return freq
     found: dict[str, str] = {}
     unclear = []
+    known: dict[tuple, str | None] = {}  # evenly spaced series: the answer depends on the spacing alone
     for sid, time in zip(ids, times):
-        one = infer_freq(time)
+        key = _spacing(time)
+        one = known[key] if key in known else infer_freq(time)
+        if key is not None:
+            known[key] = one
         if one == AMBIGUOUS:
             unclear.append((sid, time))
         elif one is not None:
@@ -179,6 +184,18 @@ def resolve_freq(freq: str | None, times: list[pd.Index], ids: list[str], time_c
         raise DataError(f"Cannot infer the frequency of {label(source)}: every series has a single timestamp. "
                         "Pass --freq, e.g. --freq h, D or MS.")
     return next(iter(found))
+
+
+def _spacing(time: pd.DatetimeIndex) -> tuple | None:
+    """For 4+ evenly spaced timestamps, what :func:`infer_freq` depends on: the spacing, and the
+    weekday when it is whole weeks ("W-SUN"); else None."""
+    if len(time) < 4:
+        return None
+    gaps = np.diff(time.values)
+    if not (gaps == gaps[0]).all():
+        return None
+    weekly = gaps[0] % np.timedelta64(7, "D") == np.timedelta64(0, "D")
+    return gaps[0], time[0].dayofweek if weekly else -1
 
 
 def _pandas_freq(time: pd.DatetimeIndex) -> str | None:
@@ -247,6 +264,30 @@ def _month_freq(time: pd.DatetimeIndex, n: int) -> str | None:
                 return to_offset(f"{n // 3}{quarter}-{_MONTHS[m % 3 + 9]}").freqstr
             return to_offset(f"{n}{month}").freqstr
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def tick_step(freq: str) -> np.timedelta64 | None:
+    """One step of a fixed-length frequency ("h", "15min", "D"); None for calendar ones ("MS", "B") and "step".
+
+    Example:
+        >>> tick_step("15min"), tick_step("MS")
+        (np.timedelta64(900000000000,'ns'), None)
+    """
+    if freq == "step":
+        return None
+    offset = to_offset(freq)
+    return np.timedelta64(offset.nanos, "ns") if isinstance(offset, pd.offsets.Tick) else None
+
+
+def is_regular(time: pd.Index, freq: str) -> bool:
+    """True when `time` is already gap-free at `freq` (checked in NumPy; False when not sure)."""
+    if len(time) < 2:
+        return True
+    step = 1 if freq == "step" else tick_step(freq)
+    if step is None or getattr(time, "tz", None) is not None:
+        return False  # calendar frequencies and time zones: pandas decides
+    return bool((np.diff(time.values) == step).all())
 
 
 def regular_index(time: pd.Index, freq: str, sid: str, source: str) -> pd.Index:

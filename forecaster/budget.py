@@ -13,14 +13,22 @@ milliseconds.
 {'units': 18}
 >>> count("mlp", {"units": 18}, lookback=24, n_features=1, horizon=12)
 1020
+
+The same closed forms refuse, before anything is built, a model too large for this
+machine (:func:`check_size`): training takes about :data:`TRAIN_BYTES_PER_PARAM` bytes per
+parameter, and a model may use at most half of the machine's memory.
 """
 
 from __future__ import annotations
+
+import os
 
 from forecaster import models
 from forecaster.errors import ConfigError
 
 MAX_WIDTH = 4096
+#: Bytes per parameter while training: float32 weights, their gradients and Adam's two moments.
+TRAIN_BYTES_PER_PARAM = 16
 
 
 def count(name: str, params: dict, *, lookback: int, n_features: int, horizon: int) -> int:
@@ -73,3 +81,35 @@ def _bracket(size, budget: int) -> tuple[int, ...]:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if size(mid) <= budget else (lo, mid)
     return (lo, hi)
+
+
+def memory_limit() -> int:
+    """Bytes a model may take while training: half of this machine's memory (8 GiB if unknown)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        total = 16 << 30
+    return total // 2
+
+
+def check_size(name: str, config, *, lookback: int, n_features: int, horizon: int) -> int:
+    """The parameter count of model ``name`` built with ``config``; ConfigError if it cannot fit in memory.
+
+    Counted in closed form (nothing is built), so a width of two billion is refused at once
+    instead of after minutes of allocation.
+
+    >>> check_size("mlp", models.make_config("mlp", {"units": 2_000_000_000}), lookback=24,
+    ...            n_features=1, horizon=12)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    forecaster.errors.ConfigError: mlp would have 4,000,000,076,000,000,012 parameters; training it takes about 64,000,001,216 GB...
+    """
+    n = models.module(name).n_params(config, lookback=lookback, n_features=n_features, horizon=horizon)
+    need, limit = n * TRAIN_BYTES_PER_PARAM, memory_limit()
+    if need > limit:
+        width = models.REGISTRY[name].width
+        raise ConfigError(f"{name} would have {n:,} parameters; training it takes about {need / 1e9:,.0f} GB "
+                          f"({TRAIN_BYTES_PER_PARAM} bytes per parameter), over the {limit / 1e9:,.1f} GB "
+                          f"allowed here (half of this machine's memory). Lower --param {width} "
+                          "(or --lookback, --horizon, layers).")
+    return n

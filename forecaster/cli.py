@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from forecaster._version import __version__
-from forecaster.errors import ForecasterError
+from forecaster.errors import ConfigError, ForecasterError
 from forecaster.flags import DATA, SETTINGS, with_flags
 
 
@@ -57,9 +57,22 @@ def _read(data: Path, read: dict):
     from forecaster.data import read_csv
 
     panel = read_csv(data, **{k: v for k, v in read.items() if v is not None})
-    for notice in panel.notices:
-        typer.echo(f"Note: {notice}", err=True)
+    _notes(panel.notices)
     return panel
+
+
+def _check_out(path: Path | None, flag: str, *, folder: bool) -> None:
+    """Refuse, before any work, an output path that cannot be written as asked."""
+    if path is None or not path.exists() or path.is_dir() == folder:
+        return
+    what = "a file, not a folder" if folder else "a folder, not a file"
+    raise ConfigError(f"{flag} {path} is {what}; pass another path.")
+
+
+def _notes(notices, kind: str = "Note") -> None:
+    """Sentences the library returned for the user, on stderr (``kind``: Note or Warning)."""
+    for notice in notices:
+        typer.echo(f"{kind}: {notice}", err=True)
 
 
 @app.command("models")
@@ -80,26 +93,71 @@ def fit(data: Annotated[Path, typer.Argument(help="CSV file.")],
         out: Annotated[Optional[Path], typer.Option(help="Run directory (default runs/<model>).")] = None,
         test_size: TestSize = None, json_out: Json = False, *, read: dict, settings: dict) -> None:
     """Train MODEL on DATA, score the held-out end, and save a run directory."""
-    from forecaster import render
+    from forecaster import artifacts, render
     from forecaster.api import fit_and_save
 
+    out = out or Path("runs") / model
+    artifacts.check_target(out)  # before any work
     panel = _read(data, read)
-    report = fit_and_save(panel, model, out or Path("runs") / model, test_size=test_size,
+    report = fit_and_save(panel, model, out, test_size=test_size,
                           progress=not json_out and sys.stderr.isatty(), **settings)
+    _notes(report["notices"], "Warning")
     render.emit(report, json_out, render.fit_report)
 
 
 @app.command()
 def predict(run_dir: Annotated[Path, typer.Argument(help="Run directory written by `fit`.")],
-            data: Annotated[Optional[Path], typer.Option(help="CSV to forecast from (default: the training CSV).")] = None,
+            data: Annotated[Optional[Path], typer.Option(help="CSV to forecast from (default: the data the run keeps).")] = None,
             output: Annotated[Optional[Path], typer.Option(help="Write the forecast CSV here instead of stdout.")] = None,
+            plot: Annotated[Optional[Path], typer.Option(help="Draw the history, forecast and intervals to this PNG.")] = None,
+            future: Annotated[Optional[Path], typer.Option(help="Values of the --future-covariates for the horizon "
+                                                                  "(time, id and those columns).")] = None,
             json_out: Json = False) -> None:
     """Forecast HORIZON steps past the end of the data with a saved model (no refit)."""
     from forecaster import render
-    from forecaster.api import load_and_predict
+    from forecaster.api import predict_run
 
-    frame = load_and_predict(run_dir, data)
-    render.write_forecast(frame, output, json_out)
+    _check_out(plot, "--plot", folder=False)
+    prediction = predict_run(run_dir, data, future, writes={"--output": output, "--plot": plot})
+    _notes(prediction.notices)
+    render.write_forecast(prediction.forecast, output, json_out)
+    if plot is not None:
+        from forecaster.outputs import writing
+
+        with writing(plot, "--plot"):
+            prediction.plot(plot)
+
+
+@app.command()
+@with_flags(read=DATA)
+def evaluate(run_dir: Annotated[Path, typer.Argument(help="Run directory written by `fit`.")],
+             data: Annotated[Path, typer.Option(help="Newer data: each series' history followed by actuals that arrived after the run was fit.")],
+             stride: Annotated[Optional[int], typer.Option(help="Rows between forecast origins (default: the horizon).")] = None,
+             level: Annotated[Optional[int], typer.Option(help="Interval level that flags anomalies (default: the widest calibrated).")] = None,
+             anomalies_only: Annotated[bool, typer.Option("--anomalies-only", help="List only the actuals outside their interval.")] = False,
+             out: Annotated[Optional[Path], typer.Option(help="Write evaluation tables, forecasts, anomalies and a plot here.")] = None,
+             json_out: Json = False, *, read: dict) -> None:
+    """Score a saved run on newer data without refitting, and flag actuals outside their interval.
+
+    The --data file is read as the run's training file was; the data flags change that.
+    """
+    from forecaster import render
+    from forecaster.api import evaluate_run
+
+    _check_out(out, "--out", folder=True)
+    if out is not None:  # before any work
+        from forecaster.outputs import check_folder
+        from forecaster.report import EVALUATION_FILES
+
+        check_folder(out, "--out", files=EVALUATION_FILES, reads=[data])
+    result = evaluate_run(run_dir, data, read=read, stride=stride, level=level)
+    _notes(result.notices)
+    if out is not None:
+        from forecaster.report import write_evaluation
+
+        write_evaluation(result, out)
+    render.emit(result.to_json(anomalies_only=anomalies_only), json_out,
+                render.anomalies_table if anomalies_only else render.evaluation)
 
 
 @app.command()
@@ -119,6 +177,11 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
     from forecaster import render
     from forecaster.compare import compare as run_compare
 
+    if out is not None:  # before any work
+        from forecaster.outputs import check_folder
+        from forecaster.report import report_files
+
+        check_folder(out, "--out", files=report_files(metric), reads=[data])
     if save_best is not None:
         from forecaster.selection import check_target
 
@@ -136,6 +199,7 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
         from forecaster.selection import save_best as save
 
         result.settings["saved"] = save(result, panel, save_best, **settings)
+    _notes(result.notices, "Warning")
     if out is not None:
         from forecaster.report import write_report
 
@@ -145,17 +209,29 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
 
 @app.command()
 @with_flags(config={"params": SETTINGS["params"]})
-def summary(model: Annotated[str, typer.Option(help="Model name.")] = "lstm",
-            lookback: Annotated[int, typer.Option(help="Input window length.")] = 24,
-            horizon: Annotated[int, typer.Option(help="Forecast steps.")] = 12,
-            n_features: Annotated[int, typer.Option("--n-features", help="Input features per step.")] = 1,
+def summary(run_dir: Annotated[Optional[Path], typer.Argument(help="A run directory written by `fit`: describe it.")] = None,
+            model: Annotated[Optional[str], typer.Option(help="Model name (default lstm).")] = None,
+            lookback: Annotated[Optional[int], typer.Option(help="Input window length (default 24).")] = None,
+            horizon: Annotated[Optional[int], typer.Option(help="Forecast steps (default 12).")] = None,
+            n_features: Annotated[Optional[int], typer.Option("--n-features", help="Input features per step (default 1).")] = None,
             plot: Annotated[Optional[Path], typer.Option(help="Draw the architecture to this PNG (needs pydot + graphviz).")] = None,
             json_out: Json = False, *, config: dict) -> None:
-    """Show a model's layers, output shapes and closed-form parameter counts."""
+    """Describe a saved run (RUN_DIR), or a model's layers and closed-form parameter counts."""
     from forecaster import render
-    from forecaster.api import model_summary
+    from forecaster.api import describe_run, model_summary
 
-    report = model_summary(model, lookback=lookback, horizon=horizon, n_features=n_features,
+    sizes = {"--model": model, "--lookback": lookback, "--horizon": horizon,
+             "--n-features": n_features, "--param": config["params"]}
+    if run_dir is not None:
+        given = [flag for flag, value in sizes.items() if value is not None]
+        if given:
+            raise ConfigError(f"summary {run_dir} describes the saved run; leave out {', '.join(given)} "
+                              "(they size a model that is not saved).")
+        render.emit(describe_run(run_dir, plot=plot), json_out, render.run_summary)
+        return
+    report = model_summary(model or "lstm", lookback=24 if lookback is None else lookback,
+                           horizon=12 if horizon is None else horizon,
+                           n_features=1 if n_features is None else n_features,
                            params=config["params"], plot=plot)
     render.emit(report, json_out, render.summary_table)
 

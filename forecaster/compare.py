@@ -22,10 +22,12 @@ import pandas as pd
 
 from forecaster import jobs as jobs_module
 from forecaster import metrics, models, selection
+from forecaster.budget import check_size
 from forecaster.data import Panel
 from forecaster.errors import ConfigError, ForecasterError
 from forecaster.forecaster import Forecaster
 from forecaster.params import WINDOW_PARAMS, check_int
+from forecaster.training import resolve_seed
 
 #: Models every comparison includes: the naive references, and naive2 for OWA.
 ALWAYS = ("naive", "seasonal_naive", "naive2")
@@ -44,6 +46,7 @@ class Comparison:
     settings: dict
     records: list[dict] = field(repr=False)
     forecasts: pd.DataFrame = field(repr=False)
+    notices: list[str] = field(default_factory=list)  # from the fits, e.g. series left out
 
     def to_json(self) -> dict:
         """Stable JSON document: ``{"leaderboard": [...], "settings": {...}}``."""
@@ -57,6 +60,10 @@ def parse_models(text: str | None) -> list[str]:
 
     >>> parse_models("stats,lstm")[-3:]
     ['lstm', 'naive', 'seasonal_naive']
+    >>> parse_models(" , ")
+    Traceback (most recent call last):
+    ...
+    forecaster.errors.ConfigError: --models ' , ' names no model; pass names or groups from `forecaster models` (e.g. --models naive,lstm) or 'all'.
     """
     names = models.expand(text)
     return list(dict.fromkeys([*names, *[m for m in ALWAYS if m not in names]]))
@@ -94,6 +101,7 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
         ConfigError: An option is invalid (every one is checked before any work).
         ForecasterError: Every model failed on every fold.
     """
+    options = {**options, "seed": resolve_seed(options.get("seed", 0))}  # -1: drawn once, reported
     names, members, sizes, probe = _plan(panel, models, folds, test_size, metric, jobs, budget,
                                          ensemble, options)
     test_size = probe.test_size_
@@ -132,7 +140,8 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
     forecasts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if len(forecasts):
         forecasts = forecasts[forecasts["fold"] >= 0].reset_index(drop=True)
-    return Comparison(board, settings, records + extra, forecasts)
+    notices = list(dict.fromkeys(n for r in records for n in r.get("notices") or ()))
+    return Comparison(board, settings, records + extra, forecasts, notices)
 
 
 def _room_for(panel: Panel, folds: int, test_size: int) -> bool:
@@ -156,6 +165,9 @@ def _plan(panel, names, folds, test_size, metric, jobs, budget, ensemble, option
     sizes = model_params(names, budget, probe, panel.n_features, options.get("params"))
     for name in names:  # every setting of every model, before any work
         Forecaster(name, **{**options, "params": sizes[name]}).check_params()
+        if models.is_neural(name):
+            check_size(name, models.make_config(name, sizes[name]), lookback=probe.lookback_,
+                       n_features=panel.n_features, horizon=probe.horizon_)
     return names, members, sizes, probe
 
 

@@ -63,7 +63,8 @@ class Series:
     Attributes:
         id: The series id: the id column's value (long), the column's name (wide), the target's (single).
         time: A DatetimeIndex at the panel's ``freq``, or an int64 Index of consecutive steps.
-        values: float64 array, shape ``(len(time), 1 + n_covariates)``; column 0 is the target.
+        values: float64 array, shape ``(len(time), n_features)``: the target (column 0), the
+            covariates, then the future covariates.
     """
 
     id: str
@@ -82,6 +83,8 @@ class Panel:
 
     ``wide`` marks a panel read one series per column (see :attr:`layout`); ``notices`` holds
     sentences for the user about how the file was read (not errors), for the caller to show.
+    ``future_covariates`` are columns whose values are also known for the steps forecast
+    (see :mod:`forecaster.covariates`); they come last in ``Series.values``.
 
     Example:
         >>> import pandas as pd
@@ -102,6 +105,7 @@ class Panel:
     fill: str = "error"
     wide: bool = False
     notices: tuple[str, ...] = ()
+    future_covariates: tuple[str, ...] = ()
 
     @property
     def layout(self) -> str:
@@ -118,7 +122,7 @@ class Panel:
 
     @property
     def n_features(self) -> int:
-        return 1 + len(self.covariates)
+        return 1 + len(self.covariates) + len(self.future_covariates)
 
     def future_time(self, i: int, horizon: int) -> pd.Index:
         """The `horizon` timestamps (or steps) right after the last one of series `i`."""
@@ -127,6 +131,9 @@ class Panel:
         time = self.series[i].time
         if self.freq == "step":
             return pd.Index(np.arange(time[-1] + 1, time[-1] + 1 + horizon, dtype=np.int64), name=time.name)
+        step = _time.tick_step(self.freq)
+        if step is not None and time.tz is None:  # fixed-length steps: arithmetic, not a date_range
+            return pd.DatetimeIndex(time.values[-1] + np.arange(1, horizon + 1) * step, name=time.name).as_unit(time.unit)
         return pd.date_range(time[-1], periods=horizon + 1, freq=self.freq, unit=time.unit, name=time.name)[1:]
 
     def schema(self) -> dict:
@@ -134,7 +141,8 @@ class Panel:
 
         :func:`read_options` turns it back into the arguments of :func:`read_csv`.
         """
-        return {"target": self.target, "covariates": list(self.covariates), "time_col": self.time_col,
+        return {"target": self.target, "covariates": list(self.covariates),
+                "future_covariates": list(self.future_covariates), "time_col": self.time_col,
                 "id_col": self.id_col, "freq": self.freq, "season": int(self.season),
                 "fill": self.fill, "layout": self.layout}
 
@@ -151,7 +159,8 @@ class Panel:
 
 def read_csv(path: str | os.PathLike, *, target: str | None = None, time_col: str | None = None,
              id_col: str | None = None, covariates: Iterable[str] | str | None = None, freq: str | None = None,
-             season: int | None = None, fill: str = "error", wide: bool | None = None) -> Panel:
+             season: int | None = None, fill: str = "error", wide: bool | None = None,
+             future_covariates: Iterable[str] | str | None = None) -> Panel:
     """Reads a single-series, long (id, time, value) or wide (time + a column per series) file into a :class:`Panel`.
 
     Args:
@@ -166,6 +175,8 @@ def read_csv(path: str | os.PathLike, *, target: str | None = None, time_col: st
         fill: What to do with missing timestamps and empty cells: one of :data:`FILL_POLICIES`.
         wide: True: one series per column but the time column; False: never; None: when the file
             looks wide (see the module docstring), with a sentence in ``Panel.notices``.
+        future_covariates: Numeric columns whose values are known ahead (a list, or "a,b" text);
+            carried after the covariates.
 
     Returns:
         The validated panel; ``source`` is `path` as text, or ``"<stdin>"``.
@@ -182,37 +193,40 @@ def read_csv(path: str | os.PathLike, *, target: str | None = None, time_col: st
     _check_options(fill, season, freq, wide)
     df = _csv.load(path)
     return from_frame(df, target=target, time_col=time_col, id_col=id_col, covariates=covariates,
-                      freq=freq, season=season, fill=fill, wide=wide, source=_csv.source_name(path))
+                      freq=freq, season=season, fill=fill, wide=wide, source=_csv.source_name(path),
+                      future_covariates=future_covariates)
 
 
 def from_frame(df: pd.DataFrame, *, target: str | None = None, time_col: str | None = None,
                id_col: str | None = None, covariates: Iterable[str] | str | None = None, freq: str | None = None,
                season: int | None = None, fill: str = "error", wide: bool | None = None,
-               source: str = "<frame>") -> Panel:
+               source: str = "<frame>", future_covariates: Iterable[str] | str | None = None) -> Panel:
     """Builds a :class:`Panel` from a DataFrame; the arguments are those of :func:`read_csv`.
 
     `source` names the data in messages and in ``Panel.source``. A named or datetime index
     is treated as a column. `df` is not modified.
     """
     freq = _check_options(fill, season, freq, wide)
-    covs = _covariate_names(covariates)
-    _check_wide(wide, target, id_col, covs)
+    covs, known = _covariate_names(covariates), _covariate_names(future_covariates)
+    _check_wide(wide, target, id_col, covs + known)
     df = _csv.tidy_frame(df, source)
-    target, time_col, columns = _roles(df, source, target, time_col, id_col, covs, wide)
+    target, time_col, columns = _roles(df, source, target, time_col, id_col, covs, wide, known)
     if columns:
         return _wide_panel(df, columns, time_col, freq, season, fill, source, notice=wide is None)
     time = _time.parse_time(df, time_col, source)
-    values = np.column_stack([_csv.to_float(df, c, source) for c in (target, *covs)])  # (rows, n_features)
+    names = (target, *covs, *known)
+    values = np.column_stack([_csv.to_float(df, c, source) for c in names])  # (rows, n_features)
     codes, ids = _csv.series_codes(df, id_col, target, source)
     if fill == "error":
-        _csv.reject_empty_cells(values, (target, *covs), time, codes, ids, id_col is not None, source)
+        _csv.reject_empty_cells(values, names, time, codes, ids, id_col is not None, source)
     groups = _csv.sorted_groups(time, codes, ids, id_col is not None, source)
     times = [time[rows] for rows in groups]
     freq = _time.resolve_freq(freq, times, ids, time_col, source)
-    series = tuple(_regular(ids[k], times[k], values[rows], freq, fill, (target, *covs), source)
+    series = tuple(_regular(ids[k], times[k], values[rows], freq, fill, names, source)
                    for k, rows in enumerate(groups))
     return Panel(series, target, covs, time_col, id_col, freq,
-                 int(season) if season is not None else season_for(freq), source, fill)
+                 int(season) if season is not None else season_for(freq), source, fill,
+                 future_covariates=known)
 
 
 def read_options(schema: dict) -> dict:
@@ -224,12 +238,13 @@ def read_options(schema: dict) -> dict:
         >>> read_options({"target": "value", "covariates": [], "time_col": "date", "id_col": None,
         ...               "freq": "MS", "season": 12, "fill": "error", "layout": "wide"})
         {'target': None, 'time_col': 'date', 'id_col': None, 'covariates': None, 'freq': 'MS', 'season': 12, \
-'fill': 'error', 'wide': True}
+'fill': 'error', 'wide': True, 'future_covariates': None}
     """
     wide = schema.get("layout") == "wide"
     return {"target": None if wide else schema["target"], "time_col": schema["time_col"],
             "id_col": schema["id_col"], "covariates": list(schema["covariates"]) or None, "freq": schema["freq"],
-            "season": schema["season"], "fill": schema.get("fill", "error"), "wide": wide}
+            "season": schema["season"], "fill": schema.get("fill", "error"), "wide": wide,
+            "future_covariates": list(schema.get("future_covariates") or []) or None}
 
 
 def check_length(panel: Panel, min_length: int, *, reason: str) -> None:
@@ -275,13 +290,14 @@ def _covariate_names(covariates: Iterable[str] | str | None) -> tuple[str, ...]:
 
 
 def _check_wide(wide: bool | None, target: str | None, id_col: str | None, covs: tuple[str, ...]) -> None:
+    """`covs`: the covariates and future covariates, which a wide file cannot have."""
     flag = "--id-col" if id_col is not None else "--covariates" if covs else "--target" if target is not None else None
     if wide is True and flag:
         raise ConfigError(f"--wide reads every column but the time column as a series, so it takes no {flag}. "
                           f"Leave out {flag}, or --wide.")
 
 
-def _roles(df, source, target, time_col, id_col, covs, wide) -> tuple[str, str, tuple[str, ...]]:
+def _roles(df, source, target, time_col, id_col, covs, wide, known=()) -> tuple[str, str, tuple[str, ...]]:
     """Resolves (target, time_col, wide columns), checking each named column exists.
 
     The wide columns are () unless the file is read wide; the target is then WIDE_TARGET.
@@ -289,24 +305,26 @@ def _roles(df, source, target, time_col, id_col, covs, wide) -> tuple[str, str, 
     for column, flag in [(id_col, "--id-col"), (time_col, "--time-col"), (target, "--target")]:
         if column is not None:
             _csv.require(df, column, flag, source)
-    for column in covs:
-        _csv.require(df, column, "--covariates", source)
+    for column, flag in [(c, "--covariates") for c in covs] + [(c, "--future-covariates") for c in known]:
+        _csv.require(df, column, flag, source)
     if time_col is None:
         try:
-            time_col = _time.detect_time(df, source, exclude={id_col, target, *covs})
+            time_col = _time.detect_time(df, source, exclude={id_col, target, *covs, *known})
         except DataError:  # if the time column was named as a value column, the role clash below says so
             time_col = _time.detect_time(df, source, exclude={id_col})
-    columns = _wide_columns(df, time_col, wide) if target is None and id_col is None and not covs else ()
+    columns = _wide_columns(df, time_col, wide) if target is None and id_col is None and not covs + known else ()
     if columns:
         return WIDE_TARGET, time_col, columns
     if target is None:
-        target = _csv.pick_target(df, source, used={time_col, id_col, *covs} - {None})
-    roles = [("time column", time_col), ("id column", id_col), ("target", target)] + [("covariate", c) for c in covs]
+        target = _csv.pick_target(df, source, used={time_col, id_col, *covs, *known} - {None})
+    roles = ([("time column", time_col), ("id column", id_col), ("target", target)] + [("covariate", c) for c in covs]
+             + [("future covariate", c) for c in known])
     seen: dict[str, str] = {}
     for role, column in roles:
         if column is not None and column in seen:
             raise ConfigError(f"Column {column!r} of {label(source)} is both the {seen[column]} and the {role}; "
-                              "give each column one role with --target, --time-col, --id-col and --covariates.")
+                              "give each column one role with --target, --time-col, --id-col, --covariates "
+                              "and --future-covariates.")
         seen.setdefault(column, role)
     return target, time_col, ()
 
@@ -337,8 +355,11 @@ def _wide_panel(df, columns, time_col, freq, season, fill, source, notice: bool)
 
 def _regular(sid: str, time: pd.Index, values: np.ndarray, freq: str, fill: str, columns, source: str) -> Series:
     """Places one series' sorted rows on its regular index and fills gaps and NaN per `fill`."""
-    grid = _time.regular_index(time, freq, sid, source)
-    pos = grid.get_indexer(time)
+    if _time.is_regular(time, freq):  # the usual case, without building and matching a new index
+        grid, pos = time, np.arange(len(time))
+    else:
+        grid = _time.regular_index(time, freq, sid, source)
+        pos = grid.get_indexer(time)
     off = np.flatnonzero(pos < 0)
     if off.size:
         raise DataError(f"Timestamp {stamp(time[off[0]])} of series {sid!r} in {label(source)} is off the "

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from forecaster import metrics
@@ -73,54 +72,92 @@ def _tests(record: dict, panel) -> list[dict]:
 class MedianRun:
     """A fitted median combination: member Forecasters fit on the same data, forecasting together.
 
-    Saved as a run directory whose ``manifest.json`` names the members (``params.model`` is
-    ``"ensemble"``) and whose ``members/<name>/`` are the members' own run directories;
-    :meth:`forecaster.forecaster.Forecaster.load` returns a MedianRun for it. Point forecasts
-    and interval bounds are the members' medians, as in ``compare``'s combination rows.
+    Saved as a folder holding each member's own run directory (``<folder>/<model>/``) and
+    ``ensemble.json`` naming them (:meth:`save`, what ``compare --save-best`` writes when its
+    pick is a median); ``forecaster predict <folder>`` reads it (:func:`is_median_run`).
+    Point forecasts and interval bounds are the members' medians, as in ``compare``'s
+    combination rows.
     """
 
     def __init__(self, members: list) -> None:
         if len(members) < 2:
             raise ConfigError(f"A median needs at least two members, got {len(members)}.")
         self.members = list(members)
-        first = self.members[0]
-        self.model, self.horizon_, self.levels_ = NAME, first.horizon_, first.levels_
-        self.source_, self.schema_, self.ids_ = first.source_, first.schema_, first.ids_
 
     @property
     def names(self) -> list[str]:
         return [m.model for m in self.members]
 
-    def forecast_at(self, panel, origins: list[np.ndarray]) -> list[np.ndarray]:
-        """The members' :meth:`~forecaster.forecaster.Forecaster.forecast_at`, medianed."""
-        runs = [m.forecast_at(panel, origins) for m in self.members]
-        return [np.median(np.stack(parts), axis=0) for parts in zip(*runs)]
-
-    def predict(self, panel) -> pd.DataFrame:
+    def predict(self, panel, future=None) -> pd.DataFrame:
         """Columns ``id``, ``timestamp``, ``forecast``, ``lower_L``, ``upper_L``: members' medians."""
-        return median([m.predict(panel) for m in self.members])
+        return median([m.predict(panel, future=future) for m in self.members])
 
-    def save(self, path) -> None:
-        """The manifest first (replacing an earlier run at ``path``), then each member's run.
+    def save(self, path) -> Path:
+        """Each member's run directory, then ``ensemble.json`` (written last: a folder without
+        it is no median run). ``path`` must be missing, empty or an earlier median run."""
+        from forecaster import _json, outputs
 
-        Each write is atomic; a save killed between them leaves a run that refuses to load.
-        """
-        from forecaster import artifacts
-
-        manifest = {"params": {"model": NAME, "members": self.names},
-                    "state": {"members": self.names, "horizon": self.horizon_,
-                              "ids": list(self.ids_), "source": self.source_,
-                              "schema": self.schema_}}
-        artifacts.save(path, manifest)
+        path = check_folder(path)
         for member in self.members:
-            member.save(Path(path) / MEMBERS_DIR / member.model)
+            member.save(path / member.model)
+        document = {"format": FORMAT, "combination": "median", "members": self.names}
+        outputs.write_text(path / MANIFEST, _json.dumps(document, indent=2) + "\n", "--save-best")
+        return path
 
     @classmethod
-    def load(cls, path, manifest: dict) -> MedianRun:
-        """The run saved by :meth:`save` (``manifest``: its manifest, already read)."""
+    def load(cls, path) -> MedianRun:
+        """The median run saved by :meth:`save` at ``path``; each member loaded as any run."""
         from forecaster.forecaster import Forecaster
 
-        names = manifest.get("state", {}).get("members")
-        if not isinstance(names, list) or len(names) < 2:
-            raise ArtifactError(f"{path} is an ensemble run without its list of members; refit it.")
-        return cls([Forecaster.load(Path(path) / MEMBERS_DIR / str(name)) for name in names])
+        return cls([Forecaster.load(Path(path) / name) for name in members_of(path)])
+
+
+FORMAT = 1
+MANIFEST = "ensemble.json"
+
+
+def is_median_run(path) -> bool:
+    """Whether ``path`` is a folder written by :meth:`MedianRun.save`."""
+    return (Path(path) / MANIFEST).is_file()
+
+
+def members_of(path) -> list[str]:
+    """The member names ``ensemble.json`` at ``path`` lists (each a run directory beside it).
+
+    Raises:
+        ArtifactError: The file is not a median run's, or names a member that is not there.
+    """
+    import json
+
+    file = Path(path) / MANIFEST
+    try:
+        doc = json.loads(file.read_text())
+        names = doc["members"]
+        ok = doc.get("format") == FORMAT and isinstance(names, list) and len(names) >= 2 and all(
+            isinstance(n, str) and n and "/" not in n and not n.startswith(".") for n in names)
+    except (OSError, ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise ArtifactError(f"{file} is not a median run's list of members (format {FORMAT}); "
+                            "save it again with compare --save-best.")
+    missing = [n for n in names if not (Path(path) / n).is_dir()]
+    if missing:
+        raise ArtifactError(f"{path} lacks the run of its member '{missing[0]}'; save it again.")
+    return names
+
+
+def check_folder(path) -> Path:
+    """``path`` (absolute) if a median run may be written there: missing, empty, or one already.
+
+    Raises:
+        OutputError: ``path`` is a file, or a folder holding anything but a median run.
+    """
+    from forecaster.errors import OutputError
+
+    path = Path(path).absolute()
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"--save-best {path} is a file; pass a folder.")
+    if path.is_dir() and any(path.iterdir()) and not is_median_run(path):
+        raise OutputError(f"--save-best {path} holds other files; pass a new or empty folder, or "
+                          "an earlier --save-best folder.")
+    return path

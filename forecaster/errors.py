@@ -25,4 +25,8 @@ class ArtifactError(ForecasterError):
 
 
 class TrainingError(ForecasterError):
-    """Training failed in a way the user can fix (e.g. a NaN loss)."""
+    """Training failed in a way the user can fix (e.g. a NaN loss or a non-finite forecast)."""
+
+
+class OutputError(ForecasterError):
+    """An output path (``--out``, ``--output``) cannot be written, or writing it would destroy data."""

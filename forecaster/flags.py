@@ -60,7 +60,9 @@ DATA: dict[str, Flag] = {
     "target": Flag(Optional[str], "Target column (required when several numeric columns)."),
     "time_col": Flag(Optional[str], "Time column (detected when unambiguous)."),
     "id_col": Flag(Optional[str], "Series id column for long-form panels."),
-    "covariates": Flag(Optional[str], "Comma-separated numeric covariate columns."),
+    "covariates": Flag(Optional[str], "Comma-separated numeric covariate columns (past values only)."),
+    "future_covariates": Flag(Optional[str], "Comma-separated numeric columns known ahead (predict "
+                                             "takes their future values from --future FILE)."),
     "freq": Flag(Optional[str], "Pandas frequency alias (inferred when omitted)."),
     "season": Flag(Optional[int], "Seasonal period (derived from the frequency)."),
     "fill": Flag(Optional[str], "Gaps and NaNs: error (the default), interpolate, ffill or zero."),
@@ -81,6 +83,9 @@ SETTINGS: dict[str, Flag] = {
     "norm": Flag(Optional[str], "series; window: each window relative to its last value; season: "
                                 "targets relative to the window's seasonal naive forecast "
                                 "(default: window for mlp, season for the others)."),
+    "calendar": Flag(Optional[str], "Calendar features as inputs known ahead: auto (a set per "
+                                    "frequency), none, or names: minute, hour, dayofweek, "
+                                    "dayofmonth, dayofyear, month, quarter."),
     "levels": Flag(Optional[list[int]], "Interval level in percent (repeatable).", ("--level",),
                    tuple),
     "epochs": Flag(int, "Maximum training epochs (early stopping may end sooner)."),

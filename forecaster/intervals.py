@@ -80,6 +80,21 @@ class Calibration:
         return out
 
 
+def median_calibration(calibrations: list[Calibration]) -> Calibration:
+    """The step-wise median of several series' calibrations: for a series seen in no fit.
+
+    >>> a = Calibration((80,), {80: [1.0, 2.0]}, [9, 9])
+    >>> b = Calibration((80,), {80: [3.0, 6.0]}, [5, 5], factor=2.0)
+    >>> median_calibration([a, b]).quantiles[80], median_calibration([a, b]).n
+    ([2.0, 4.0], [5, 5])
+    """
+    first = calibrations[0]
+    quantiles = {level: np.median([c.quantiles[level] for c in calibrations], axis=0).tolist()
+                 for level in first.levels}
+    counts = np.min([c.n for c in calibrations], axis=0).astype(int).tolist()
+    return Calibration(first.levels, quantiles, counts, float(np.median([c.factor for c in calibrations])))
+
+
 def local_scale(y: np.ndarray, origins: np.ndarray, *, season: int, window: int,
                 fallback: float) -> np.ndarray:
     """Mean absolute lag-``season`` difference over the ``window`` rows before each origin.
@@ -126,15 +141,22 @@ def check_levels(levels) -> tuple[int, ...]:
 
     >>> check_levels([80, 95])
     (80, 95)
+    >>> check_levels([50, 50])
+    Traceback (most recent call last):
+    ...
+    forecaster.errors.ConfigError: --level 50 is given twice; pass each interval level once.
     """
     try:
         values = tuple(levels)
     except TypeError:
         raise ConfigError(f"levels must be a list of percents, got {levels!r}.") from None
     bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))
-           or v != int(v) or not 0 < v < 100]
+           or not math.isfinite(v) or v != int(v) or not 0 < v < 100]
     if bad:
         raise ConfigError(f"--level must be between 0 and 100 (percent), got {bad[0]}.")
+    twice = [v for k, v in enumerate(values) if v in values[:k]]
+    if twice:
+        raise ConfigError(f"--level {twice[0]} is given twice; pass each interval level once.")
     return tuple(int(v) for v in values)
 
 

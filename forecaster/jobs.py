@@ -76,7 +76,8 @@ def _fold_job(panel: Panel, model: str, fold: int, test_size: int, options: dict
                   series_metrics=f.series_metrics_, history=f.history_,
                   epochs_run=f.history_["epochs_run"], forecasts=frame,
                   splits=[s.as_dict() for s in f.splits_],
-                  scalers=[s.to_dict() for s in f.scalers_], specs=f.specs_)
+                  scalers=[s.to_dict() for s in f.scalers_], notices=f.notices_,
+                  specs=f.specs_)
     record.update(interval_stats(frame, f.levels_))
     return record
 

@@ -4,6 +4,11 @@ Every function takes the actual values ``y`` and the forecast ``f`` of one serie
 the horizon (1-D arrays of equal length) and returns one float. For a panel, compute
 per series and average over series (:func:`panel_mean`): that is what M4 reports.
 
+A NaN or infinite value in ``y`` or ``f`` makes every metric NaN: a failed forecast never
+scores (before, sMAPE counted a NaN forecast as a perfect one). Values near the float limit
+do not overflow: errors are divided by the largest magnitude before they are summed or
+squared and scaled back after, so RMSE of values near 1e300 is finite.
+
 Zero denominators get a defined result instead of NaN noise:
 
 - ``smape``: a step where ``|y| + |f| == 0`` (both zero: a perfect forecast) adds 0.
@@ -35,36 +40,79 @@ def _pair(y: ArrayLike, f: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return y, f
 
 
+def _defined(*arrays: np.ndarray) -> bool:
+    """False when any value is NaN or infinite: then every metric is NaN, never a score."""
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+def _rescaled(limit: float, *arrays: np.ndarray) -> tuple[float, list[np.ndarray]]:
+    """``(m, arrays / m)`` when the largest magnitude ``m`` exceeds ``limit``, else ``(1, arrays)``.
+
+    Differences, sums and squares of numbers near the float limit overflow; divided by their
+    largest magnitude first, they stay finite, and the result is scaled back by ``m``.
+    """
+    m = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    if m <= limit:
+        return 1.0, list(arrays)
+    return m, [a / m for a in arrays]
+
+
 def mae(y: ArrayLike, f: ArrayLike) -> float:
-    """Mean absolute error."""
+    """Mean absolute error.
+
+    >>> mae([1e308, -1e308], [-1e308, 1e308]) == float("inf"), mae([1e300], [-1e300])
+    (True, 2e+300)
+    """
     y, f = _pair(y, f)
-    return float(np.mean(np.abs(y - f)))
+    if not _defined(y, f):
+        return float("nan")
+    m, (y, f) = _rescaled(1e300, y, f)
+    return m * float(np.mean(np.abs(y - f)))
 
 
 def rmse(y: ArrayLike, f: ArrayLike) -> float:
-    """Root mean squared error."""
+    """Root mean squared error, without overflow for any finite result.
+
+    >>> rmse([1e300, 3e300], [0.0, 0.0])
+    2.23606797749979e+300
+    """
     y, f = _pair(y, f)
-    return float(np.sqrt(np.mean((y - f) ** 2)))
+    if not _defined(y, f):
+        return float("nan")
+    m, (y, f) = _rescaled(1e150, y, f)  # squares of numbers above 1e154 overflow
+    return m * float(np.sqrt(np.mean((y - f) ** 2)))
 
 
 def mse(y: ArrayLike, f: ArrayLike) -> float:
     """Mean squared error (the ETTh1 literature's headline metric)."""
     y, f = _pair(y, f)
+    if not _defined(y, f):
+        return float("nan")
     return float(np.mean((y - f) ** 2))
 
 
 def mape(y: ArrayLike, f: ArrayLike) -> float:
     """Mean absolute percentage error, 100/h * sum |y - f| / |y| over steps with y != 0."""
     y, f = _pair(y, f)
+    if not _defined(y, f):
+        return float("nan")
     keep = y != 0
     if not keep.any():
         return float("nan")
+    _, (y, f) = _rescaled(1e300, y, f)  # a ratio: the scale cancels
     return float(100.0 * np.mean(np.abs(y[keep] - f[keep]) / np.abs(y[keep])))
 
 
 def smape(y: ArrayLike, f: ArrayLike) -> float:
-    """Symmetric MAPE as in M4: 200/h * sum |y - f| / (|y| + |f|)."""
+    """Symmetric MAPE as in M4: 200/h * sum |y - f| / (|y| + |f|).
+
+    >>> smape([1.0, 2.0], [1.0, float("nan")])  # a NaN forecast is no perfect forecast
+    nan
+    """
     y, f = _pair(y, f)
+    if not _defined(y, f):
+        return float("nan")
+    _, (y, f) = _rescaled(1e300, y, f)  # a ratio: the scale cancels
     denom = np.abs(y) + np.abs(f)
     ratio = np.divide(np.abs(y - f), denom, out=np.zeros_like(y), where=denom > 0)
     return float(200.0 * np.mean(ratio))
@@ -77,9 +125,10 @@ def mase_scale(insample: ArrayLike, season: int) -> float:
     """
     x = np.asarray(insample, dtype=float)
     m = season if len(x) > season else 1
-    if len(x) <= m:
+    if len(x) <= m or not _defined(x):
         return float("nan")
-    return float(np.mean(np.abs(x[m:] - x[:-m])))
+    k, (x,) = _rescaled(1e300, x)
+    return k * float(np.mean(np.abs(x[m:] - x[:-m])))
 
 
 def mase(y: ArrayLike, f: ArrayLike, *, insample: ArrayLike, season: int) -> float:

@@ -26,21 +26,31 @@ from forecaster.errors import ConfigError
 #: (the reference model is scored on exactly the same rows).
 WINDOW_PARAMS: tuple[str, ...] = ("lookback", "horizon", "stride", "val_size", "gap",
                                   "max_train_size", "levels")
+#: The longest ``lookback`` and ``horizon`` (steps): beyond, arrays of forecasts outgrow memory.
+MAX_HORIZON = 100_000
 
 
-def check_int(name: str, value, minimum: int = 0, *, none_ok: bool = False) -> None:
-    """Raise ConfigError unless ``value`` is a whole number >= ``minimum`` (or None if ``none_ok``).
+def check_int(name: str, value, minimum: int = 0, *, none_ok: bool = False,
+              maximum: int | None = None) -> None:
+    """Raise ConfigError unless ``value`` is a whole number >= ``minimum`` (and <= ``maximum``), or None if ``none_ok``.
 
     >>> check_int("horizon", 0, 1)
     Traceback (most recent call last):
     ...
     forecaster.errors.ConfigError: --horizon must be an integer >= 1, got 0.
+    >>> check_int("horizon", 10**9, 1, maximum=MAX_HORIZON)
+    Traceback (most recent call last):
+    ...
+    forecaster.errors.ConfigError: --horizon must be an integer between 1 and 100000, got 1000000000.
     """
     if value is None and none_ok:
         return
     whole = isinstance(value, int) or type(value).__name__.startswith(("int", "uint"))  # NumPy ints
     if isinstance(value, bool) or not whole or value < minimum:
         raise ConfigError(f"--{name.replace('_', '-')} must be an integer >= {minimum}, got {value!r}.")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"--{name.replace('_', '-')} must be an integer between {minimum} and {maximum}, "
+                          f"got {value!r}.")
 
 
 class Params:
@@ -61,6 +71,10 @@ class Params:
             or ``season`` (targets relative to the window's seasonal naive forecast); None:
             the model's own (the registry's ``Spec.norm``: window for mlp, season for the
             recurrent models and wavenet).
+        calendar: Calendar features of the timestamps given to neural models as inputs
+            known ahead: None (none), ``"auto"`` (the cycles the frequency shows, e.g. hour
+            of day and day of week for hourly data) or names such as ``"hour,month"`` (see
+            :mod:`forecaster.covariates`).
         levels: Prediction-interval levels in percent.
         epochs: Maximum training epochs (early stopping may end sooner).
         batch_size: Windows per gradient step.
@@ -72,7 +86,7 @@ class Params:
         lr_patience: Halve the learning rate after this many epochs without a better
             validation loss, down to a thousandth of it (0: a constant rate).
         seed: Seed for weights, shuffling and dropout: same data + settings + seed = same
-            metrics.
+            metrics. ``-1`` draws a random seed at fit, kept as ``seed_`` and in the run.
         seeds: Neural models: fit this many times with seeds ``seed``, ``seed + 1``, ...
             and forecast their median (None: 3 when the training data has fewer than
             1,000 windows, else 1; see :mod:`forecaster._members`).
@@ -84,7 +98,7 @@ class Params:
     def __init__(self, model: str = "seasonal_naive", *, params: dict | None = None,
                  lookback: int | None = None, horizon: int | None = None, stride: int = 1,
                  val_size: int | None = None, gap: int = 0, max_train_size: int | None = None,
-                 scaler: str = "standard", norm: str | None = None,
+                 scaler: str = "standard", norm: str | None = None, calendar: str | None = None,
                  levels: tuple[int, ...] = (80, 95), epochs: int = 100, batch_size: int = 32,
                  learning_rate: float = 1e-3, loss: str = "mae", patience: int = 10,
                  clipnorm: float | None = 1.0, lr_patience: int = 0, seed: int = 0,
@@ -100,6 +114,7 @@ class Params:
         self.max_train_size = max_train_size
         self.scaler = scaler
         self.norm = norm
+        self.calendar = calendar
         self.levels = levels
         self.epochs = epochs
         self.batch_size = batch_size

@@ -16,15 +16,19 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from forecaster import _json
+from forecaster.outputs import write_text
+
+
 def console() -> Console:
     """A console on stdout that does not wrap numbers when piped."""
     return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
 def emit(report, json_out: bool, table: Callable[[object], object]) -> None:
-    """Print ``report`` as one JSON document or as the renderable ``table(report)``."""
+    """Print ``report`` as one strict JSON document (``null`` for NaN) or as the renderable ``table(report)``."""
     if json_out:
-        sys.stdout.write(json.dumps(report, indent=2, default=_json_default) + "\n")
+        sys.stdout.write(_json.dumps(report, indent=2, default=_json_default) + "\n")
     else:
         console().print(table(report))
 
@@ -54,10 +58,12 @@ def models_table(rows: list[dict]) -> Table:
 def fit_report(report: dict):
     from forecaster.metrics import METRICS
 
+    drawn = (f"; seed {report['seed']} drawn at random (pass --seed {report['seed']} to repeat)"
+             if report.get("seed_drawn") else "")
     head = Text(f"{report['model']}: {fmt(report['n_params'])} parameters, "
                 f"{report['epochs_run']} epochs, {report['fit_seconds']:.1f} s fit, "
                 f"test metrics on the last {report['test_size']} steps of "
-                f"{report['n_series']} series; saved to {report['artifact']}")
+                f"{report['n_series']} series; saved to {report['artifact']}{drawn}")
     table = Table("metric", report["model"], "seasonal_naive")
     for name in METRICS:
         table.add_row(name, fmt(report["metrics"].get(name)),
@@ -85,12 +91,12 @@ def leaderboard(doc: dict) -> Table:
     headings["spec"] = ("spec / pick", 0)
     table = Table(*(h.format(level=level) for h, _ in headings.values()), title=title)
     for row in doc["leaderboard"]:
-        table.add_row(*(_cell(row.get(c), c, d) for c, (_, d) in headings.items()))
+        table.add_row(*(_board_cell(row.get(c), c, d) for c, (_, d) in headings.items()))
     table.caption = _caption(doc)
     return table
 
 
-def _cell(value, column: str, digits: int) -> str:
+def _board_cell(value, column: str, digits: int) -> str:
     if value is None:
         return "-" if column != "spec" else ""
     return str(value) if isinstance(value, str) or column == "rank" else fmt(value, digits)
@@ -123,30 +129,137 @@ def summary_table(report: dict) -> Table:
     title = (f"{report['model']} (lookback {report['lookback']}, horizon {report['horizon']}, "
              f"{report['n_features']} feature(s)): {fmt(report['n_params'])} parameters, "
              f"{fmt(report['weights_only'])} without biases")
+    return _layers(report, title)
+
+
+def _layers(report: dict, title: str) -> Table:
     table = Table("layer", "type", "output shape", "params", "closed form", "weights only",
                   title=title)
     for row in report["layers"]:
-        table.add_row(row["name"], row["type"], str(row["output_shape"]), fmt(row["n_params"]),
+        table.add_row(row["name"], row["type"], str(tuple(row["output_shape"])), fmt(row["n_params"]),
                       row["formula"], fmt(row["weights_only"]))
     return table
 
 
+def run_summary(report: dict) -> Group:
+    """``forecaster summary RUN``: settings, data, training, test metrics and layers."""
+    d, t = report["data"], report["training"]
+    head = Text(f"{report['run']}: {report['model']} ({report['kind']}), "
+                f"saved {report['created'] or '-'}, "
+                f"{fmt(t['n_params'])} parameters, {t['epochs_run']} epochs, "
+                f"{t['fit_seconds']:.1f} s fit")
+    settings = {k: v for k, v in report["settings"].items() if k not in ("model", "test_size")}
+    if report["config"]:  # the model's whole Config, parsed: it replaces the --param text
+        settings["params"] = ", ".join(f"{k}={v}" for k, v in report["config"].items())
+    data = {"source": d["source"], "series": _first_ids(d["ids"]), "target": d["target"],
+            "covariates": ", ".join(d["covariates"]) or "none", "time column": d["time_col"],
+            "id column": d["id_col"], "layout": d.get("layout"), "frequency": d["freq"],
+            "season": d["season"], "training end": d["training_end"]}
+    parts = [head, _pairs("Settings", settings), _pairs("Data", data)]
+    if report["metrics"]:
+        parts.append(_pairs("Test metrics", {"test steps": report["settings"]["test_size"],
+                                             **{k: fmt(v) for k, v in report["metrics"].items()}}))
+    if report["layers"]:
+        parts.append(_layers(report, f"Layers: {fmt(report['n_params'])} parameters, "
+                                     f"{fmt(report['weights_only'])} without biases"))
+    return Group(*parts)
+
+
+def _pairs(title: str, pairs: dict) -> Table:
+    table = Table("", "", title=title, show_header=False, title_justify="left")
+    for key, value in pairs.items():
+        table.add_row(key, "-" if value is None else str(value))
+    return table
+
+
+def _first_ids(ids: list[str], limit: int = 5) -> str:
+    more = f", ... ({len(ids)} series)" if len(ids) > limit else ""
+    return ", ".join(map(str, ids[:limit])) + more
+
+
+# Evaluation summary columns -> (heading, decimals).
+_EVALUATION = {"model": ("model", 0), "n_params": ("params", 0), "n_series": ("series", 0),
+               "n_origins": ("origins", 0), "n_points": ("points", 0), "mae": ("mae", 3),
+               "rmse": ("rmse", 3), "mape": ("mape", 3), "smape": ("smape", 3),
+               "mase": ("mase", 3), "skill": ("skill %", 1), "coverage": ("cov{level}", 2),
+               "interval_width": ("width{level}", 2), "n_anomalies": ("anomalies", 0)}
+SHOWN_ROWS = 20
+
+
+def evaluation(doc: dict) -> Group:
+    """``forecaster evaluate``: the summary row, the series (when many) and the anomalies."""
+    s, row = doc["settings"], doc["summary"]
+    title = (f"{s['model']} ({s['run']}) on {s['source']}: forecasts every {s['stride']} steps "
+             f"after {s['training_end']}, horizon {s['horizon']}")
+    table = Table(*(h.format(level=s["level"] or "") for h, _ in _EVALUATION.values()), title=title)
+    table.add_row(*(_cell(row[c], d) for c, (_, d) in _EVALUATION.items()))
+    parts = [table]
+    if len(doc["series"]) > 1:
+        parts.append(_series(doc["series"], s["level"]))
+    parts.append(anomalies_table(doc))
+    return Group(*parts)
+
+
+def _series(rows: list[dict], level) -> Table:
+    cols = {k: v for k, v in _EVALUATION.items() if k not in ("model", "n_params", "n_series")}
+    table = Table("id", *(h.format(level=level or "") for k, (h, _) in cols.items()
+                          if k != "interval_width"), title="By series")
+    for row in rows[:SHOWN_ROWS]:
+        table.add_row(str(row["id"]), *(_cell(row.get(c), d) for c, (_, d) in cols.items()
+                                        if c != "interval_width"))
+    if len(rows) > SHOWN_ROWS:
+        table.caption = f"First {SHOWN_ROWS} of {len(rows)} series; all in --json and --out."
+    return table
+
+
+def anomalies_table(doc: dict) -> Table | Text:
+    """The anomalies of an evaluation: each actual outside its interval."""
+    rows, level = doc["anomalies"], doc.get("level", doc.get("settings", {}).get("level"))
+    if not rows:
+        return Text(f"No anomalies: every actual is inside its {level}% interval." if level
+                    else "No anomaly flags: the run has no intervals.")
+    title = f"Anomalies: {len(rows)} actual(s) outside the {level}% interval"
+    table = Table("id", "timestamp", "step", "y", "forecast", f"lower_{level}", f"upper_{level}",
+                  "score", "direction", title=title)
+    for r in rows[:SHOWN_ROWS]:
+        table.add_row(str(r["id"]), _when(r["timestamp"]), str(r["step"]), fmt(r["y"]),
+                      fmt(r["forecast"]), fmt(r.get(f"lower_{level}")), fmt(r.get(f"upper_{level}")),
+                      fmt(r["score"], 2), str(r["direction"]))
+    if len(rows) > SHOWN_ROWS:
+        table.caption = f"First {SHOWN_ROWS} of {len(rows)}; all in --json and --out."
+    return table
+
+
+def _when(stamp) -> str:
+    """An ISO timestamp from JSON as a table shows it: no zero time or milliseconds.
+
+    >>> _when("2020-07-26T00:00:00.000"), _when("2020-07-26T13:00:00.000"), _when(12)
+    ('2020-07-26', '2020-07-26 13:00:00', '12')
+    """
+    text = str(stamp)
+    if text.endswith("T00:00:00.000"):
+        return text[:-13]
+    return text.replace("T", " ").removesuffix(".000")
+
+
+def _cell(value, digits: int) -> str:
+    if isinstance(value, str):
+        return value
+    return fmt(value if digits or value is None else int(value), digits)
+
+
 def write_forecast(frame, output: Path | None, json_out: bool) -> None:
-    """A forecast frame as CSV (to ``output`` or stdout) or as JSON records."""
+    """A forecast frame as CSV or strict JSON records, to stdout or written whole to ``output``."""
     if json_out:
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
-        doc = {"forecast": records}
-        if output is not None:
-            output.write_text(json.dumps(doc, indent=2) + "\n")
-        else:
-            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-        return
-    text = frame.to_csv(index=False)
-    if output is not None:
-        output.write_text(text)
-        print(f"Wrote {len(frame)} rows to {output}", file=sys.stderr)
+        text = _json.dumps({"forecast": records}, indent=2) + "\n"
     else:
+        text = frame.to_csv(index=False)
+    if output is None:
         sys.stdout.write(text)
+        return
+    write_text(output, text, "--output")
+    print(f"Wrote {len(frame)} rows to {output}", file=sys.stderr)
 
 
 class JobProgress:

@@ -41,8 +41,13 @@ class Scaler:
     scale: tuple[float, ...]
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        """Scale ``(n, n_features)`` values."""
-        return (values - np.asarray(self.loc)) / np.asarray(self.scale)
+        """Scale ``(n, n_features)`` values (without overflow where ``values - loc`` would)."""
+        loc, scale = np.asarray(self.loc), np.asarray(self.scale)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (values - loc) / scale
+        if not np.isfinite(out).all() and np.isfinite(values).all():
+            out = values / scale - loc / scale
+        return out
 
     def inverse_target(self, y: np.ndarray) -> np.ndarray:
         """Map scaled target values (any shape) back to the data's units."""
@@ -76,16 +81,29 @@ def check_norm(norm: str) -> str:
 def fit(kind: str, train: np.ndarray) -> Scaler:
     """Fit a scaler on training rows ``(n, n_features)`` only.
 
-    A constant column gets scale 1 so that scaling never divides by zero.
+    A constant column gets scale 1 so that scaling never divides by zero. Columns whose
+    magnitude would overflow the mean, the standard deviation (squares above 1e154) or
+    the range are divided by their largest magnitude first, so every value of the float
+    range gets a finite scaler.
+
+    >>> s = fit("standard", np.array([[1e158], [3e158]]))  # plain std: inf (the squares overflow)
+    >>> [round(v / 1e158, 9) for v in s.loc + s.scale]
+    [2.0, 1.0]
     """
     check_kind(kind)
     n_features = train.shape[1]
     if kind == "none" or len(train) == 0:
         loc, scale = np.zeros(n_features), np.ones(n_features)
-    elif kind == "standard":
-        loc, scale = train.mean(axis=0), train.std(axis=0)
     else:
-        loc, scale = train.min(axis=0), train.max(axis=0) - train.min(axis=0)
+        peak = np.max(np.abs(train), axis=0)  # (n_features,)
+        big = peak > (1e150 if kind == "standard" else 1e300)
+        unit = np.where(big, peak, 1.0)
+        x = train / unit if big.any() else train  # (n, n_features), magnitudes <= 1 where big
+        if kind == "standard":
+            loc, scale = x.mean(axis=0) * unit, x.std(axis=0) * unit
+        else:
+            loc, scale = x.min(axis=0) * unit, (x.max(axis=0) - x.min(axis=0)) * unit
+        scale = np.where(np.isfinite(scale), scale, peak)  # a range past the float limit
     scale = np.where(scale > 0, scale, 1.0)
     return Scaler(kind, tuple(map(float, loc)), tuple(map(float, scale)))
 
@@ -133,8 +151,24 @@ def sequence_offsets(x: np.ndarray, *, norm: str, horizon: int,
     return np.where(j >= season - 1, seasonal, own)
 
 
-def normalize_windows(x: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Shift the target channel of each window by its offset (a copy)."""
-    out = np.array(x, dtype=np.float32)
-    out[:, :, 0] -= offsets  # (n_windows, lookback) - (n_windows, 1)
-    return out
+def normalize_batch(x: np.ndarray, *, norm: str, horizon: int, season: int = 1,
+                    observed: int | None = None, sequence: bool = False) -> np.ndarray:
+    """Shift each window's observed target values by its offset, in place; return the target offsets.
+
+    ``x`` is a fresh batch ``(batch, steps, n_features)``; only its first ``observed``
+    steps (default: all) are observed values, the rest (inputs known ahead) are left as
+    they are. The offsets come from the observed steps alone (:func:`window_offsets`, or
+    :func:`sequence_offsets` for many-to-many targets); subtract the returned offsets
+    from the targets, or add them to the model's output.
+
+    >>> x = np.array([[[1.0], [2.0], [5.0], [7.0]]], dtype=np.float32)
+    >>> normalize_batch(x, norm="window", horizon=2).tolist(), x[0, :, 0].tolist()
+    ([[7.0, 7.0]], [-6.0, -5.0, -2.0, 0.0])
+    """
+    seen = x[:, :observed]  # (batch, observed steps, n_features), a view
+    inputs, targets = window_offsets(seen, norm=norm, horizon=horizon, season=season)
+    if sequence:
+        targets = sequence_offsets(seen, norm=norm, horizon=horizon, season=season)
+    if norm != "series":
+        seen[:, :, 0] -= inputs  # (batch, steps) - (batch, 1)
+    return targets

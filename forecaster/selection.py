@@ -195,24 +195,27 @@ def describe(records: list[dict]) -> str | None:
 
 
 def check_target(path: str | Path, auto: bool = True) -> None:
-    """Refuse a ``--save-best`` target before any work: it needs ``auto`` and a free place.
+    """Refuse a ``--save-best`` target before any work: it needs ``auto`` and a place where
+    either kind of pick can be written: missing, empty, or an earlier ``--save-best`` output.
 
     Raises:
-        ConfigError: ``auto`` is off, or ``path`` exists and is not a run directory.
+        ConfigError: ``auto`` is off.
+        OutputError: ``path`` is a file, a link, or a folder holding other files.
     """
-    path = Path(path)
+    from forecaster import artifacts
+
     if not auto:
         raise ConfigError("--save-best saves auto's pick; drop --no-auto.")
-    if path.exists() and not (path / "manifest.json").is_file():
-        raise ConfigError(f"--save-best {path} exists and is not a forecaster run directory; "
-                          "pass a new directory or an earlier run to replace.")
+    if not ensemble.is_median_run(path):
+        artifacts.check_target(path, "--save-best")
 
 
 def save_best(result, panel: Panel, out: str | Path, **options) -> dict:
     """Refit the comparison's overall pick on all of ``panel`` (no test held out) and save it.
 
-    A single model is saved as a normal run directory; a median combination as a run
-    directory of its members (:class:`forecaster.ensemble.MedianRun`). ``predict`` reads both.
+    A single model is saved as a normal run directory; a median combination as a folder of
+    its members' runs (:class:`forecaster.ensemble.MedianRun`). ``predict`` reads both. An
+    earlier ``--save-best`` output at ``out`` is replaced, whichever kind it was.
 
     Returns:
         ``{"pick", "model", "members", "artifact"}``.
@@ -227,13 +230,30 @@ def save_best(result, panel: Panel, out: str | Path, **options) -> dict:
     if not pick.get("pick"):
         raise ConfigError("There is no pick to save: no model completed the selection windows "
                           "(see the auto row's error).")
+    check_target(out)
     params = result.settings.get("params", {})
     names = [pick["model"]] if pick["model"] else pick["members"]
     fits = [Forecaster(n, **{**options, "params": params.get(n)}).fit(panel, test_size=0)
             for n in names]
+    _clear_other_kind(Path(out), median=not pick["model"])
     if pick["model"]:
         fits[0].save(out)
     else:
         ensemble.MedianRun(fits).save(out)
     return {"pick": pick["pick"], "model": pick["model"], "members": pick["members"],
             "artifact": str(out)}
+
+
+def _clear_other_kind(path: Path, *, median: bool) -> None:
+    """Remove an earlier --save-best output of the other kind at ``path`` (only its own files)."""
+    import shutil
+
+    from forecaster import artifacts
+
+    if median and (path / artifacts.MANIFEST).is_file():
+        for name in artifacts.RUN_FILES:
+            (path / name).unlink(missing_ok=True)
+    elif not median and ensemble.is_median_run(path):
+        for name in ensemble.members_of(path):
+            shutil.rmtree(path / name)
+        (path / ensemble.MANIFEST).unlink()

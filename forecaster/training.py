@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import secrets
 import sys
 import time
 from dataclasses import dataclass, fields
@@ -21,6 +22,9 @@ from forecaster.errors import ConfigError, TrainingError
 from forecaster.params import Params, check_int
 
 LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
+#: The largest seed NumPy (and so Keras) accepts; -1 asks for a random one.
+MAX_SEED = 2**32 - 1
+RANDOM_SEED = -1
 LR_FACTOR = 0.5  # --lr-patience: the learning rate is halved on each plateau ...
 MIN_LR_RATIO = 1e-3  # ... down to a thousandth of --learning-rate
 
@@ -56,11 +60,35 @@ class TrainSettings:
             raise ConfigError(f"Unknown loss '{self.loss}'. Use one of: {', '.join(LOSSES)}.")
         for name, minimum in (("epochs", 1), ("batch_size", 1), ("patience", 0), ("lr_patience", 0)):
             check_int(name, getattr(self, name), minimum)
-        check_int("seed", self.seed, 0)
+        check_seed(self.seed)
         if not _is_number(self.learning_rate) or not self.learning_rate > 0:
             raise ConfigError(f"--learning-rate must be > 0, got {self.learning_rate}.")
         if self.clipnorm is not None and (not _is_number(self.clipnorm) or not self.clipnorm > 0):
             raise ConfigError(f"clipnorm must be > 0 or None, got {self.clipnorm}.")
+
+
+def check_seed(seed) -> int:
+    """Validate a seed: 0 to :data:`MAX_SEED`, or -1 for a random one.
+
+    >>> check_seed(2**32)
+    Traceback (most recent call last):
+    ...
+    forecaster.errors.ConfigError: --seed must be an integer between 0 and 4294967295, or -1 for a random seed (reported and recorded), got 4294967296.
+    """
+    whole = isinstance(seed, int) or type(seed).__name__.startswith(("int", "uint"))  # NumPy ints
+    if isinstance(seed, bool) or not whole or not (seed == RANDOM_SEED or 0 <= seed <= MAX_SEED):
+        raise ConfigError(f"--seed must be an integer between 0 and {MAX_SEED}, or -1 for a random seed "
+                          f"(reported and recorded), got {seed!r}.")
+    return int(seed)
+
+
+def resolve_seed(seed: int) -> int:
+    """``seed``, or a random one in ``[0, MAX_SEED]`` for -1 (to be reported so the run can be repeated).
+
+    >>> resolve_seed(7), 0 <= resolve_seed(-1) <= MAX_SEED
+    (7, True)
+    """
+    return secrets.randbelow(MAX_SEED + 1) if check_seed(seed) == RANDOM_SEED else int(seed)
 
 
 def _is_number(value) -> bool:
@@ -89,15 +117,16 @@ def compile_model(model, settings: TrainSettings) -> None:
     model.compile(optimizer=optimizer, loss=losses[settings.loss])
 
 
-def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-          settings: TrainSettings, *, progress: bool = False) -> dict:
+def train(model, data, settings: TrainSettings, *, validation=None, progress: bool = False) -> dict:
     """Fit a compiled-or-not model with early stopping; return its loss history.
 
     Args:
         model: An uncompiled Keras model from a registry ``build``.
-        x, y: Training windows ``(n, lookback, n_features)`` and targets.
-        x_val, y_val: Validation windows (may be empty: then training loss is monitored).
+        data: The training batches: a ``keras.utils.PyDataset`` such as
+            :class:`forecaster._stream.Batches`, which owns their size and order (Keras
+            does not reshuffle them).
         settings: Optimiser, loss, epochs, patience, learning-rate schedule, seed.
+        validation: Validation batches (None or empty: the training loss is monitored).
         progress: Show a progress bar on stderr.
 
     Returns:
@@ -110,7 +139,7 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
     import keras
 
     compile_model(model, settings)
-    has_val = len(x_val) > 0
+    has_val = validation is not None and len(validation) > 0
     monitor = "val_loss" if has_val else "loss"
     timer = _EpochTimer()
     callbacks = [timer.callback()]
@@ -124,9 +153,8 @@ def train(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndar
     if progress:
         callbacks.append(_progress_callback(settings.epochs))
     start = time.perf_counter()
-    hist = model.fit(x, y, validation_data=(x_val, y_val) if has_val else None,
-                     epochs=settings.epochs, batch_size=settings.batch_size, shuffle=True,
-                     callbacks=callbacks, verbose=0)
+    hist = model.fit(data, validation_data=validation if has_val else None,
+                     epochs=settings.epochs, shuffle=False, callbacks=callbacks, verbose=0)
     seconds = time.perf_counter() - start
     losses = [float(v) for v in hist.history.get("loss", [])]
     if not losses or not all(math.isfinite(v) for v in losses):

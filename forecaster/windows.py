@@ -6,6 +6,10 @@ target column). Windows are NumPy views (``sliding_window_view``): no copy, no
 per-window Python loop. A window never crosses a series boundary because series are
 windowed one at a time and only then stacked.
 
+For training, nothing per window is materialised: a :class:`WindowSet` holds every
+series in one array and each window as the row of its origin, and gathers a batch of
+windows on demand (memory: the data plus 8 bytes per window).
+
 Strides are anchored at the end, so the most recent window is always included.
 Example: ``n = 10``, ``lookback = 3``, ``horizon = 2``, ``stride = 2`` and targets allowed
 in rows ``[0, 10)``. Origins are 8, 6, 4 (not 2: fewer than 3 rows before it), so::
@@ -23,6 +27,7 @@ in rows ``[0, 10)``. Origins are 8, 6, 4 (not 2: fewer than 3 rows before it), s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -105,3 +110,85 @@ def stack(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, n
     ys = [y for _, y in parts]
     series = np.concatenate([np.full(len(x), i, dtype=np.int64) for i, x in enumerate(xs)])
     return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.float32), series
+
+
+def positions(starts: Sequence[int], lengths: Sequence[int], ranges: Sequence[tuple[int, int]], *,
+              lookback: int, horizon: int, stride: int = 1) -> np.ndarray:
+    """Origins of the windows of many series laid one after another, as rows of the whole.
+
+    Series ``i`` occupies rows ``[starts[i], starts[i] + lengths[i])``; its windows are
+    those of :func:`origins` with targets inside ``ranges[i]``.
+
+    >>> positions([0, 10], [10, 6], [(0, 10), (0, 6)], lookback=3, horizon=2, stride=2).tolist()
+    [4, 6, 8, 14]
+    """
+    parts = [start + origins(n, lookback=lookback, horizon=horizon, stride=stride, targets=r)
+             for start, n, r in zip(starts, lengths, ranges)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class WindowSet:
+    """Windows of many series as origin rows into one array; batches are gathered on demand.
+
+    ``data`` holds every series one after another (one row per time step, the target in
+    column 0). Window ``k`` with origin ``o = origins[k]`` has inputs ``data[o - lookback :
+    o + ahead]`` and targets ``data[o : o + horizon, 0]``. With ``ahead > 0`` (inputs known
+    in advance, e.g. calendar features) the rows past the origin keep only their known
+    columns: the first ``n_observed`` (the target and the past-only covariates) are zeroed
+    there and one more column marks those rows with 1.
+
+    Attributes:
+        data: ``(rows, n_columns)`` array, usually float32.
+        origins: ``(n_windows,)`` rows of ``data`` where each window's targets start.
+        lookback: Observed input rows per window.
+        horizon: Target steps per window.
+        ahead: Rows of known inputs past the origin (0 or ``horizon``).
+        n_observed: Leading columns not known past the origin.
+
+    >>> data = np.arange(20.0).reshape(10, 2)          # one series: target 0, 2, 4, ...; origins 5, 8
+    >>> ws = WindowSet(data, origins(10, lookback=3, horizon=2, stride=3), lookback=3, horizon=2)
+    >>> len(ws), ws.inputs([0])[0, :, 0].tolist(), ws.targets([0]).tolist()
+    (2, [4.0, 6.0, 8.0], [[10.0, 12.0]])
+    >>> known = WindowSet(data, ws.origins, lookback=3, horizon=2, ahead=2)
+    >>> known.inputs([0])[0].tolist()                  # target, covariate, "past the origin"
+    [[4.0, 5.0, 0.0], [6.0, 7.0, 0.0], [8.0, 9.0, 0.0], [0.0, 11.0, 1.0], [0.0, 13.0, 1.0]]
+    """
+
+    data: np.ndarray
+    origins: np.ndarray
+    lookback: int
+    horizon: int
+    ahead: int = 0
+    n_observed: int = 1
+
+    def __len__(self) -> int:
+        return len(self.origins)
+
+    @property
+    def n_inputs(self) -> int:
+        """Columns of one input row: the data's, plus the past-the-origin marker."""
+        return self.data.shape[1] + (1 if self.ahead else 0)
+
+    def inputs(self, index) -> np.ndarray:
+        """Input windows ``(len(index), lookback + ahead, n_inputs)``: a new array."""
+        o = self.origins[np.asarray(index)]
+        rows = o[:, None] + np.arange(-self.lookback, self.ahead)  # (batch, lookback + ahead)
+        x = self.data[rows]  # (batch, lookback + ahead, n_columns)
+        if not self.ahead:
+            return x
+        x[:, self.lookback:, :self.n_observed] = 0.0  # unknown past the origin
+        marker = np.zeros(x.shape[:2] + (1,), dtype=x.dtype)  # (batch, lookback + ahead, 1)
+        marker[:, self.lookback:] = 1.0
+        return np.concatenate([x, marker], axis=2)
+
+    def targets(self, index) -> np.ndarray:
+        """Targets ``(len(index), horizon)``: a new array."""
+        o = self.origins[np.asarray(index)]
+        return self.data[o[:, None] + np.arange(self.horizon), 0]  # (batch, horizon)
+
+    def sequence_targets(self, index) -> np.ndarray:
+        """Many-to-many targets ``(len(index), lookback, horizon)``, as :func:`sequence_targets`."""
+        o = self.origins[np.asarray(index)]
+        steps = np.arange(self.lookback)[:, None] + np.arange(self.horizon)  # (lookback, horizon)
+        return self.data[o[:, None, None] - self.lookback + 1 + steps, 0]  # (batch, lookback, horizon)

@@ -64,11 +64,8 @@ def m4_long_csv(tmp_path_factory) -> Path:
     pd.concat(frames).to_csv(path, index=False)
     return path
 
+# Tests train tiny models once, in every fixture and test of this process; the seed median
+# users get on small data (three fits, see forecaster._members) is tested in test_members.py.
+import forecaster.forecaster  # noqa: E402
 
-@pytest.fixture(autouse=True)
-def _one_fit_per_neural_model(monkeypatch):
-    """Tests train tiny models once; the seed median users get on small data (three fits, see
-    forecaster._members) is tested on its own in test_members.py."""
-    from forecaster import forecaster
-
-    monkeypatch.setattr(forecaster, "AUTO_SEEDS", 1)
+forecaster.forecaster.AUTO_SEEDS = 1

@@ -13,7 +13,7 @@ from forecaster import from_frame, read_csv
 from forecaster.compare import compare
 from forecaster.cli import app
 
-TINY = dict(epochs=2, batch_size=16, patience=2, seed=0)
+TINY = dict(epochs=2, batch_size=16, patience=2, seed=0, seeds=1)
 VOLATILE = ("fit_seconds", "predict_ms")
 
 

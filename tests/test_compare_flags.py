@@ -34,7 +34,8 @@ BAD_FLAGS = [
     (["--horizon", "0"], "--horizon must be an integer >= 1, got 0."),
     (["--lookback", "0"], "--lookback must be an integer >= 1, got 0."),
     (["--level", "100"], "--level must be between 0 and 100 (percent), got 100."),
-    (["--seed", "-1"], "--seed must be an integer >= 0, got -1."),
+    (["--seed", "-2"], "--seed must be an integer between 0 and 4294967295, or -1"),
+    (["--seeds", "0"], "--seeds must be an integer >= 1, got 0."),
     (["--models", "lsmt"], "Unknown model 'lsmt'. Did you mean 'lstm'?"),
     (["--models", "naive,stat"], "Unknown model 'stat'. Did you mean 'stats'?"),
     (["--ensemble", "mlp"], "--ensemble needs at least two models to combine, got mlp"),
@@ -63,7 +64,7 @@ def test_save_best_target_is_checked_before_any_work(monthly_csv, no_work, tmp_p
     (taken / "notes.txt").write_text("mine")
     result = CliRunner().invoke(app, ["compare", str(monthly_csv), "--models", "naive",
                                       "--save-best", str(taken)])
-    assert result.exit_code == 1 and "is not a forecaster run directory" in result.stderr
+    assert result.exit_code == 1 and "holds 'notes.txt', which is not part of a forecaster run" in result.stderr
     result = CliRunner().invoke(app, ["compare", str(monthly_csv), "--models", "naive", "--no-auto",
                                       "--save-best", str(tmp_path / "new")])
     assert result.exit_code == 1 and "drop --no-auto" in result.stderr

@@ -182,7 +182,8 @@ def test_single_column_sample():
     assert s.id == "deaths" and panel.lengths == (72,) and panel.n_features == 1
     assert s.values.dtype == np.float64 and s.values.shape == (72, 1) and s.values[0, 0] == 9007
     assert isinstance(s.time, pd.DatetimeIndex) and s.time[0] == pd.Timestamp("1973-01-01")
-    assert json.loads(json.dumps(panel.schema())) == {"target": "deaths", "covariates": [], "time_col": "date",
+    assert json.loads(json.dumps(panel.schema())) == {"target": "deaths", "covariates": [],
+                                                      "future_covariates": [], "time_col": "date",
                                                       "id_col": None, "freq": "MS", "season": 12,
                                                       "fill": "error", "layout": "single"}
 

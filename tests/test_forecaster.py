@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 
@@ -30,7 +31,7 @@ def test_every_neural_model_fits_saves_loads_and_predicts(model, monthly_csv, tm
     assert set(f.metrics_) == {"mae", "rmse", "mape", "smape", "mase"}
     out = tmp_path / "run"
     f.save(out)
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.keras"]
+    assert sorted(p.name for p in out.iterdir()) == ["data.json", "manifest.json", "model.keras"]
     with zipfile.ZipFile(out / "model.keras") as z:
         assert not [n for n in z.namelist() if n.endswith((".pkl", ".pickle"))]
     g = Forecaster.load(out)
@@ -88,7 +89,7 @@ def test_baselines_fit_and_save_without_a_model_file(model, monthly_csv, tmp_pat
     panel = read_csv(monthly_csv)
     f = Forecaster(model).fit(panel)
     f.save(tmp_path / model)
-    assert [p.name for p in (tmp_path / model).iterdir()] == ["manifest.json"]
+    assert sorted(p.name for p in (tmp_path / model).iterdir()) == ["data.json", "manifest.json"]
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / model).predict(panel), f.predict(panel))
 
 
@@ -121,7 +122,12 @@ def test_lambda_layer_is_refused_on_load(monthly_csv, tmp_path):
     tiny("mlp").fit(panel).save(tmp_path / "run")
     inputs = keras.Input(shape=(24, 1))
     outputs = keras.layers.Lambda(lambda t: t[:, -12:, 0] * 2.0)(inputs)
-    keras.Model(inputs, outputs).save(tmp_path / "run" / "model.keras")  # tampered
+    keras.Model(inputs, outputs).save(tmp_path / "run" / "model.keras")  # tampered ...
+    manifest = tmp_path / "run" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    blob = (tmp_path / "run" / "model.keras").read_bytes()
+    data["files"]["model.keras"] = {"bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+    manifest.write_text(json.dumps(data))  # ... with a manifest that vouches for it
     with pytest.raises(ArtifactError, match="Refusing to load"):
         Forecaster.load(tmp_path / "run")
 
@@ -161,6 +167,7 @@ def test_one_epoch_lowers_the_loss_on_a_sine_wave():
 
 def test_a_nan_loss_stops_training_with_a_clear_error():
     from forecaster import models, training
+    from forecaster._stream import Batches
     from forecaster.errors import TrainingError
 
     x = np.ones((8, 4, 1), dtype="float32")
@@ -168,7 +175,8 @@ def test_a_nan_loss_stops_training_with_a_clear_error():
     model = models.module("mlp").build(models.make_config("mlp", {"units": 2}), lookback=4,
                                        n_features=1, horizon=2)
     with pytest.raises(TrainingError, match="lower --learning-rate"):
-        training.train(model, x, y, x[:0], y[:0], training.TrainSettings.from_params({"epochs": 3}))
+        training.train(model, Batches.from_arrays(x, y, 32, seed=0),
+                       training.TrainSettings.from_params({"epochs": 3}))
 
 
 def test_max_train_size_gives_a_sliding_training_window(monthly_csv):
@@ -195,8 +203,8 @@ def test_intervals_widen_with_the_local_scale_of_the_series(tmp_path):
 
     panel = from_frame(df)
     f = Forecaster("seasonal_naive", val_size=48).fit(panel)
-    early = f._scales(panel.series[0], 0, np.array([48]))[0]
-    late = f._scales(panel.series[0], 0, np.array([240]))[0]
+    early = f._scales(panel.series[0], np.array([48]), f.interval_scales_[0])[0]
+    late = f._scales(panel.series[0], np.array([240]), f.interval_scales_[0])[0]
     assert late > 5 * early
 
 
@@ -204,6 +212,7 @@ def test_lr_patience_halves_the_rate_when_the_validation_loss_stalls():
     """Validation targets that are pure noise cannot improve for long: the rate must drop,
     by halves, never below a thousandth of the starting rate; 0 keeps it constant."""
     from forecaster import models, training
+    from forecaster._stream import Batches
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(64, 6, 1)).astype("float32"), rng.normal(size=(64, 2)).astype("float32")
@@ -215,7 +224,8 @@ def test_lr_patience_halves_the_rate_when_the_validation_loss_stalls():
                                            n_features=1, horizon=2)
         settings = training.TrainSettings.from_params(dict(
             epochs=12, batch_size=16, learning_rate=1e-2, patience=0, lr_patience=lr_patience))
-        return training.train(model, x, y, xv, yv, settings)
+        return training.train(model, Batches.from_arrays(x, y, 16, seed=0), settings,
+                              validation=Batches.from_arrays(xv, yv, 16))
 
     rates = run(1)["learning_rates"]
     assert len(rates) == 12 and rates[0] == pytest.approx(1e-2)
@@ -270,7 +280,10 @@ BAD_SETTINGS = [
     (dict(learning_rate=0.0), "--learning-rate must be > 0"),
     (dict(patience=-1), "--patience must be an integer >= 0"),
     (dict(clipnorm=-1.0), "clipnorm must be > 0 or None"),
-    (dict(seed=-5), "--seed must be an integer >= 0"),
+    (dict(seed=-5), "--seed must be an integer between 0 and 4294967295, or -1 for a random seed"),
+    (dict(seed=2**32), "--seed must be an integer between 0 and 4294967295"),
+    (dict(levels=(50, 50)), "--level 50 is given twice; pass each interval level once."),
+    (dict(horizon=10**9), "--horizon must be an integer between 1 and 100000, got 1000000000."),
     (dict(lookback=0), "--lookback must be an integer >= 1, got 0."),
     (dict(horizon=-1), "--horizon must be an integer >= 1"),
     (dict(stride=0), "--stride must be an integer >= 1"),

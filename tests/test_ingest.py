@@ -102,7 +102,8 @@ def test_schema_round_trips_through_read_options(tmp_path, content, kwargs):
 def test_read_options_of_a_schema_saved_before_layouts():
     old = {"target": "y", "covariates": [], "time_col": "date", "id_col": None, "freq": "MS", "season": 12}
     assert read_options(old) == {"target": "y", "time_col": "date", "id_col": None, "covariates": None,
-                                 "freq": "MS", "season": 12, "fill": "error", "wide": False}
+                                 "freq": "MS", "season": 12, "fill": "error", "wide": False,
+                                 "future_covariates": None}
 
 
 def test_panel_stays_backwards_compatible():

@@ -70,3 +70,23 @@ def test_official_m4_hourly_scores_are_reproduced(model, smape, mase):
     scores = metrics.panel_mean(rows)
     assert round(scores["smape"], 3) == smape
     assert round(scores["mase"], 3) == mase
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_every_metric_is_nan_when_a_forecast_is_not_finite(bad):
+    y, f = np.array([1.0, 2.0, 3.0]), np.array([1.0, bad, 3.0])
+    scores = metrics.score(y, f, insample=np.arange(10.0), season=1)
+    assert all(np.isnan(v) for v in scores.values()), scores  # sMAPE once counted NaN as perfect
+    assert np.isnan(metrics.mse(y, f))
+
+
+def test_metrics_stay_finite_across_the_float_range():
+    y = np.array([1e300, 2e300, 3e300])
+    f = y * 1.1
+    assert metrics.rmse(y, f) == pytest.approx(np.sqrt(np.mean((0.1 * y / 1e300) ** 2)) * 1e300)
+    assert metrics.mae(y, f) == pytest.approx(0.2e300)
+    assert metrics.smape([1e308], [-1e308]) == pytest.approx(200.0)  # |y| + |f| overflows unscaled
+    assert metrics.mape([1e308], [-1e308]) == pytest.approx(200.0)
+    assert metrics.mase(y, f, insample=[1e308, -1e308, 1e308], season=1) == pytest.approx(0.1e300 * 2 / 2e308)
+    for fn in (metrics.mae, metrics.rmse, metrics.smape):
+        assert fn([1.0, 2.0], [1.5, 2.5]) == fn(np.array([1.0, 2.0]), np.array([1.5, 2.5]))  # unchanged

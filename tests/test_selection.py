@@ -15,7 +15,7 @@ from forecaster import Forecaster, metrics, models, read_csv
 from forecaster.cli import app
 from forecaster.compare import compare, model_params, parse_models
 from forecaster.ensemble import MedianRun, median
-from forecaster.errors import ConfigError
+from forecaster.errors import ArtifactError, ConfigError
 from forecaster.selection import save_best
 
 FAST = "drift,mean,auto_theta"  # with naive, seasonal_naive and naive2: no Keras, seconds
@@ -146,14 +146,22 @@ def test_a_median_pick_is_saved_as_a_run_of_its_members(panel, result, tmp_path)
         "pick": "median(drift,naive2,auto_theta)", "model": None,
         "members": ["drift", "naive2", "auto_theta"]}})
     save_best(forced, panel, tmp_path / "combo")
-    loaded = Forecaster.load(tmp_path / "combo")
-    assert isinstance(loaded, MedianRun) and loaded.names == ["drift", "naive2", "auto_theta"]
+    loaded = MedianRun.load(tmp_path / "combo")
+    assert loaded.names == ["drift", "naive2", "auto_theta"]
+    with pytest.raises(ArtifactError, match="holds a median of runs"):
+        Forecaster.load(tmp_path / "combo")
     members = [Forecaster(n).fit(panel, test_size=0).predict(panel) for n in loaded.names]
     pd.testing.assert_frame_equal(loaded.predict(panel), median(members))
-    doc = CliRunner().invoke(app, ["predict", str(tmp_path / "combo"), "--data",
-                                   str(panel.source), "--json"])
+    doc = CliRunner().invoke(app, ["predict", str(tmp_path / "combo"), "--json"])
     assert doc.exit_code == 0, doc.output
     assert len(json.loads(doc.stdout)["forecast"]) == 12
+    # a later pick of the other kind replaces it
+    single = dataclasses.replace(result, settings={**result.settings, "auto": {
+        "pick": "drift", "model": "drift", "members": []}})
+    save_best(single, panel, tmp_path / "combo")
+    assert Forecaster.load(tmp_path / "combo").model == "drift"
+    assert sorted(p.name for p in (tmp_path / "combo").iterdir() if not p.name.startswith(".")) == [
+        "data.json", "manifest.json"]
 
 
 def test_cli_save_best_then_predict(monthly_csv, tmp_path):

@@ -133,9 +133,13 @@ def kind(name: str) -> str:
 def expand(text: str | None) -> list[str]:
     """Comma-separated model names and group names (:data:`GROUPS`) -> model names, in order.
 
-    ``None`` or ``""`` is ``all``. Unknown names raise ConfigError with the closest match.
+    ``None`` is ``all``. Unknown names raise ConfigError with the closest match, and so does
+    a text naming nothing.
     """
-    items = [m.strip() for m in (text or "all").split(",") if m.strip()] or ["all"]
+    items = [m.strip() for m in ("all" if text is None else text).split(",") if m.strip()]
+    if not items:
+        raise ConfigError(f"--models {text!r} names no model; pass names or groups from "
+                          "`forecaster models` (e.g. --models naive,lstm) or 'all'.")
     names = [n for item in items for n in (GROUPS[item] if item in GROUPS else (check_name(item),))]
     return list(dict.fromkeys(names))
 
