@@ -7,8 +7,10 @@
 Suites: ``startup`` (import and ``--help`` time, RSS), ``w1`` (LSTM training speed,
 forecaster vs plain Keras on both backends), ``engine`` (what moves W1 speed),
 ``etth1`` (ETTh1 univariate accuracy), ``m4`` (M4 Hourly accuracy), ``m4tf`` (the
-same M4 settings on the TensorFlow backend: accuracy and fit time per engine) and ``small``
-(every model, statistical ones included, on short real series, with interval coverage). Speed suites
+same M4 settings on the TensorFlow backend: accuracy and fit time per engine), ``small``
+(every model, statistical ones included, on short real series, with interval coverage) and
+``scale`` (one comparison sequential, on 2 processes and on a Dask LocalCluster; peak memory
+of a 10-million-point series; a global model on 10,000 series). Speed suites
 wait for a quiet machine (load average < 0.7) before each measurement. ``m4tune`` is
 not part of a default run: tuning trials are added with ``m4_hourly.py --tune``.
 """
@@ -29,7 +31,7 @@ import summary
 SUITES = {"startup": ["startup.py"], "w1": ["w1_speed.py"], "engine": ["engine.py"],
           "etth1": ["etth1.py"], "m4": ["m4_hourly.py"],
           "m4tf": ["m4_hourly.py", "--backend", "tensorflow"], "small": ["small.py"],
-          "coverage": ["coverage.py"]}
+          "coverage": ["coverage.py"], "scale": ["scale.py"]}
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import _common
 
-SUITES = ("m4_hourly", "m4_hourly_tensorflow", "etth1", "w1_speed", "engine", "startup")
+SUITES = ("m4_hourly", "m4_hourly_tensorflow", "etth1", "w1_speed", "engine", "startup", "scale")
 
 
 def load(folder: Path) -> dict[str, dict]:
@@ -136,9 +136,29 @@ def startup(doc: dict) -> str:
         f"| peak RSS, small mlp fit | {fits['mlp']['peak_rss_mib']:.0f} MiB |"])
 
 
+def scale(doc: dict) -> str:
+    r, s = doc["results"], doc["settings"]
+    c, long, many = s["compare"], r["long"], r["many"]
+
+    def fit(row: dict) -> str:
+        if row.get("error"):
+            return f"stopped: {row['error'][:120]} (peak {row['peak_tree_rss_mib']:,.0f} MiB)"
+        return f"{row['wall_s']:.0f} s, peak RSS {row['peak_tree_rss_mib']:,.0f} MiB"
+
+    return "\n".join([
+        f"### Scale ({c['models']}, {c['folds']} folds, horizon {c['horizon']}, {c['epochs']} epochs)",
+        "", _common.table(r["compare"], [("mode", "compare", ""), ("wall_s", "wall s", ".1f"),
+                                         ("peak_tree_rss_mib", "peak RSS MiB, all processes", ".0f"),
+                                         ("identical", "same leaderboard", "")]), "",
+        f"One series of {long['length']:,} points, lookback {long['lookback']}, mlp, 1 epoch: "
+        f"{fit(long)}. {many['series']:,} series of {many['length']:,} points, one global mlp, "
+        f"1 epoch: {fit(many)}."])
+
+
 def write(folder: Path) -> Path:
     docs = load(folder)
-    parts = {"m4_hourly": m4, "etth1": etth1, "w1_speed": w1, "engine": engine, "startup": startup}
+    parts = {"m4_hourly": m4, "etth1": etth1, "w1_speed": w1, "engine": engine, "startup": startup,
+             "scale": scale}
     m = _common.machine()
     v = _common.versions()
     head = [f"# Benchmark summary{' (quick run: not representative)' if folder.name == 'quick' else ''}",

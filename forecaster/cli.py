@@ -21,15 +21,24 @@ from forecaster.flags import DATA, SETTINGS, with_flags
 
 
 class _Group(TyperGroup):
-    """The one error boundary: library errors -> one line on stderr, exit 1."""
+    """The one error boundary: library errors -> one line on stderr, exit 1; signals -> one line, 130/143."""
 
     def invoke(self, ctx):
+        from forecaster._signals import handled
+
         try:
-            return super().invoke(ctx)
+            with handled():
+                return super().invoke(ctx)
         except ForecasterError as exc:
-            message = " ".join(str(exc).split())
+            message = " ".join(getattr(exc, "message", str(exc)).split())
             typer.echo(f"Error: {message}", err=True)
+            for problem in getattr(exc, "problems", ()):  # ClusterError: one line per problem
+                typer.echo(f"  {problem}", err=True)
             raise SystemExit(1) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGINT/SIGTERM as Interrupted
+            kept = getattr(exc, "kept", None)
+            typer.echo(f"Interrupted; {kept or 'nothing was written'}.", err=True)
+            raise SystemExit(getattr(exc, "exit_code", 130)) from None
 
 
 app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
@@ -166,7 +175,9 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
             models: Annotated[Optional[str], typer.Option(help="Comma-separated names or groups: all (default), baselines, stats, neural.")] = None,
             folds: Annotated[int, typer.Option(help="Rolling-origin test windows.")] = 1,
             metric: Annotated[str, typer.Option(help="Ranking metric: mae, rmse, mape, smape, mase, owa.")] = "mase",
-            jobs: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
+            jobs: Annotated[Optional[int], typer.Option(help="Local worker processes (default 1; at most the number of jobs and cores).")] = None,
+            scheduler: Annotated[Optional[str], typer.Option(envvar="FORECASTER_SCHEDULER", help="Run the jobs on a Dask cluster: tcp://HOST:8786, or 'local' for a throwaway one on this machine (pip install 'forecaster-nn[dask]').")] = None,
+            time_limit: Annotated[Optional[str], typer.Option(help="Time budget, e.g. 10m, 90s, 1h30m: cheap jobs first; then running jobs keep their best weights and jobs not started are listed as not run.")] = None,
             budget: Annotated[Optional[int], typer.Option(help="Match every neural model's parameter count to N.")] = None,
             ensemble: Annotated[Optional[str], typer.Option(help="Add the median of these models' forecasts as a model: names or groups, e.g. stats,lstm; all: every statistical and neural model compared.")] = None,
             auto: Annotated[bool, typer.Option("--auto/--no-auto", help="Add the auto row: the model chosen for each fold on the windows before it (one more window is fit).")] = True,
@@ -175,6 +186,7 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
             test_size: TestSize = None, json_out: Json = False, *, read: dict, settings: dict) -> None:
     """Backtest many models on DATA and print a leaderboard."""
     from forecaster import render
+    from forecaster._signals import deferred
     from forecaster.compare import compare as run_compare
 
     if out is not None:  # before any work
@@ -190,8 +202,8 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
     progress = render.JobProgress(enabled=not json_out and sys.stderr.isatty())
     try:
         result = run_compare(panel, models=models, folds=folds, test_size=test_size,
-                             metric=metric, jobs=jobs, budget=budget,
-                             ensemble=ensemble,
+                             metric=metric, jobs=jobs, scheduler=scheduler or None,
+                             time_limit=time_limit, budget=budget, ensemble=ensemble,
                              auto=auto, on_job=progress, **settings)
     finally:
         progress.close()
@@ -203,7 +215,8 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
     if out is not None:
         from forecaster.report import write_report
 
-        write_report(result, panel, out)
+        with deferred(kept=f"the report in {out} was written in full"):
+            write_report(result, panel, out)
     render.emit(result.to_json(), json_out, render.leaderboard)
 
 

@@ -27,6 +27,7 @@ from forecaster.data import Panel
 from forecaster.errors import ConfigError, ForecasterError
 from forecaster.forecaster import Forecaster
 from forecaster.params import WINDOW_PARAMS, check_int
+from forecaster.timing import parse_duration
 from forecaster.training import resolve_seed
 
 #: Models every comparison includes: the naive references, and naive2 for OWA.
@@ -70,9 +71,10 @@ def parse_models(text: str | None) -> list[str]:
 
 
 def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int = 1,
-            test_size: int | None = None, metric: str = "mase", jobs: int = 1,
+            test_size: int | None = None, metric: str = "mase", jobs: int | None = None,
+            scheduler: str | None = None, time_limit: str | float | None = None,
             budget: int | None = None, ensemble: bool | str | list[str] | None = None,
-            auto: bool = True, on_job: Callable[[dict, int], None] | None = None,
+            auto: bool = True, on_job: Callable[[dict, jobs_module.Progress], None] | None = None,
             **options) -> Comparison:
     """Backtest ``models`` on ``folds`` rolling origins and rank them by ``metric``.
 
@@ -83,14 +85,21 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
         folds: Number of test windows of ``test_size`` rows, stepping back from the end.
         test_size: Rows per fold (default: the horizon).
         metric: Ranking metric (lower is better): mae, rmse, mape, smape, mase or owa.
-        jobs: Parallel worker processes.
+        jobs: Local worker processes (None: ``joblib.parallel_config``'s ``n_jobs``, else 1;
+            at most the number of jobs and cores).
+        scheduler: Run the jobs on a Dask cluster: its address (``tcp://host:8786``), or
+            ``"local"`` for a throwaway one on this machine (needs ``forecaster-nn[dask]``).
+        time_limit: A time budget (``"10m"``, ``"1h30m"``, seconds): cheap jobs first; when
+            it runs out, training jobs stop at their best weights so far and jobs not yet
+            started become error rows that say so.
         budget: Size each neural model's width so its parameter count is near this.
         ensemble: Add an ``ensemble`` row, the median of these models' forecasts: names or
             groups (added to the comparison when missing); True: every statistical and
             neural model compared.
         auto: Add the ``auto`` row (:mod:`forecaster.selection`); it needs one more window
             of ``test_size`` rows before the first fold, fit but not scored.
-        on_job: Called as ``on_job(record, n_jobs)`` after each (model, fold) job, for progress.
+        on_job: Called as ``on_job(record, progress)`` after each (model, fold) job, with a
+            :class:`forecaster.jobs.Progress` (jobs done and total, an estimate of the time left).
         **options: Any :class:`Forecaster` argument (lookback, horizon, epochs, seed, ...);
             ``params`` go to every compared model that takes their keys (``name.key`` to one).
 
@@ -103,14 +112,15 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
     """
     options = {**options, "seed": resolve_seed(options.get("seed", 0))}  # -1: drawn once, reported
     names, members, sizes, probe = _plan(panel, models, folds, test_size, metric, jobs, budget,
-                                         ensemble, options)
+                                         ensemble, options, time_limit)
     test_size = probe.test_size_
     shift = 1 if auto and _room_for(panel, folds + 1, test_size) else 0
-    report = on_job or (lambda record, total: None)
+    report = on_job or (lambda record, progress: None)
     tasks = [(name, k) for name in names for k in range(folds + shift)]
     records = jobs_module.run(panel, tasks, folds=folds + shift, test_size=test_size,
-                              options=options, sizes=sizes, jobs=jobs,
-                              on_job=lambda r, n: report({**r, "fold": r["fold"] - shift}, n))
+                              options=options, sizes=sizes, jobs=jobs, scheduler=scheduler,
+                              time_limit=time_limit,
+                              on_job=lambda r, p: report({**r, "fold": r["fold"] - shift}, p))
     for r in records:  # fold -1: the window before the first fold, for auto's choice only
         r["fold"] -= shift
         if r.get("forecasts") is not None:
@@ -123,7 +133,9 @@ def compare(panel: Panel, *, models: list[str] | str | None = None, folds: int =
         extra += selection.ensemble_records(scored, members, panel, folds, probe)
         rows.append(selection.ENSEMBLE)
     settings = {"models": names, "folds": folds, "test_size": test_size, "metric": metric,
-                "jobs": jobs, "budget": budget, "horizon": probe.horizon_,
+                "jobs": jobs, "scheduler": scheduler, "time_limit_s": parse_duration(time_limit),
+                "cut_short": [f"{r['model']} fold {r['fold']}" for r in scored if r.get("time_limited")],
+                "budget": budget, "horizon": probe.horizon_,
                 "lookback": probe.lookback_, "season": probe.season_,
                 "n_series": len(panel.ids), "levels": list(probe.levels_),
                 "source": panel.source, "seed": options.get("seed", 0),
@@ -149,15 +161,16 @@ def _room_for(panel: Panel, folds: int, test_size: int) -> bool:
     return all(n - folds * test_size >= 1 for n in panel.lengths)
 
 
-def _plan(panel, names, folds, test_size, metric, jobs, budget, ensemble, options):
+def _plan(panel, names, folds, test_size, metric, jobs, budget, ensemble, options, time_limit):
     """Check every option and model setting before any work; the models, members and params."""
     names = parse_models(names if isinstance(names, str) or names is None else ",".join(names))
     if metric not in RANK_METRICS:
         raise ConfigError(f"Unknown --metric '{metric}'. Use one of: {', '.join(RANK_METRICS)}.")
     check_int("folds", folds, 1)
-    check_int("jobs", jobs, 1)
+    check_int("jobs", jobs, 1, none_ok=True)
     check_int("test_size", test_size, 1, none_ok=True)
     check_int("budget", budget, 1, none_ok=True)
+    parse_duration(time_limit)  # a bad --time-limit fails before any work
     members = selection.ensemble_members(ensemble, names)
     names += [m for m in members if m not in names]
     probe = Forecaster(models.REFERENCE, **{k: v for k, v in options.items() if k in WINDOW_PARAMS})

@@ -30,3 +30,23 @@ class TrainingError(ForecasterError):
 
 class OutputError(ForecasterError):
     """An output path (``--out``, ``--output``) cannot be written, or writing it would destroy data."""
+
+
+class ClusterError(ForecasterError):
+    """The workers cannot run the jobs: a scheduler out of reach, no workers, other software.
+
+    ``problems`` holds one line per problem (a worker's Keras version, a scheduler without
+    forecaster, ...); ``str()`` gives the message and then each problem on its own line.
+    """
+
+    def __init__(self, message: str, problems: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = tuple(problems)
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *(f"  {p}" for p in self.problems)])
+
+
+class WorkerLost(ForecasterError):
+    """A worker process died while running a job (killed, out of memory) and no retry succeeded."""

@@ -122,6 +122,11 @@ def _caption(doc: dict) -> str | None:
     if sized:
         lines.append("--budget widths: " + "; ".join(
             f"{m} {' '.join(f'{k}={v}' for k, v in p.items())}" for m, p in sized.items()))
+    if s.get("cut_short"):
+        from forecaster.timing import format_duration
+
+        lines.append(f"Stopped by --time-limit {format_duration(s['time_limit_s'])} with their "
+                     f"best weights so far: {', '.join(s['cut_short'])}.")
     return "\n".join(lines) or None
 
 
@@ -263,7 +268,11 @@ def write_forecast(frame, output: Path | None, json_out: bool) -> None:
 
 
 class JobProgress:
-    """A progress bar on stderr over compare's (model, fold) jobs; a no-op when not a terminal."""
+    """A progress bar on stderr over compare's (model, fold) jobs; a no-op when not a terminal.
+
+    Next to the bar: the last job, the time elapsed, an estimate of the time left (once
+    a job of each kind still to run has finished) and what is left of ``--time-limit``.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.bar = None
@@ -271,19 +280,39 @@ class JobProgress:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.bar = Progress(TextColumn("compare"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                                TextColumn("{task.fields[last]}"), TimeElapsedColumn(),
+                                TimeElapsedColumn(), TextColumn("{task.fields[left]}"),
+                                TextColumn("{task.fields[last]}"),
                                 console=Console(stderr=True), transient=True)
             self.task = None
 
-    def __call__(self, record: dict, total: int) -> None:
+    def __call__(self, record: dict, progress) -> None:
         if self.bar is None:
             return
         if self.task is None:
             self.bar.start()
-            self.task = self.bar.add_task("jobs", total=total, last="")
+            self.task = self.bar.add_task("jobs", total=progress.total, last="", left="")
         status = "failed" if record.get("error") else f"{record.get('fit_seconds', 0):.1f}s"
-        self.bar.update(self.task, advance=1, last=f"{record['model']} fold {record['fold']}: {status}")
+        self.bar.update(self.task, completed=progress.done, left=time_left(progress),
+                        last=f"{record['model']} fold {record['fold']}: {status}")
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def time_left(progress) -> str:
+    """``"~2m10s left, limit in 7m"``: the estimate and the time limit, as far as known.
+
+    >>> from forecaster.timing import Progress
+    >>> time_left(Progress(3, 10, 20.0, 130.0, 420.0))
+    '~2m10s left, limit in 7m'
+    >>> time_left(Progress(1, 10, 2.0, None, None))
+    'estimating'
+    """
+    from forecaster.timing import format_duration
+
+    parts = ["estimating" if progress.remaining_s is None else
+             f"~{format_duration(progress.remaining_s)} left"]
+    if progress.time_left_s is not None:
+        parts.append(f"limit in {format_duration(progress.time_left_s)}")
+    return ", ".join(parts)

@@ -8,8 +8,11 @@ runs, and a rich progress bar on stderr.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import os
+import random
 import secrets
 import sys
 import time
@@ -25,6 +28,10 @@ LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
 #: The largest seed NumPy (and so Keras) accepts; -1 asks for a random one.
 MAX_SEED = 2**32 - 1
 RANDOM_SEED = -1
+#: When set (epoch seconds), :func:`train` stops after the batch that reaches it, keeping
+#: the best weights so far: compare's ``--time-limit``, a property of the comparison,
+#: not of a model (see :func:`deadline`).
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 LR_FACTOR = 0.5  # --lr-patience: the learning rate is halved on each plateau ...
 MIN_LR_RATIO = 1e-3  # ... down to a thousandth of --learning-rate
 
@@ -101,10 +108,41 @@ def seed_everything(seed: int) -> None:
     import keras
 
     keras.utils.set_random_seed(seed)
+    _keras_python_random().seed(seed)  # the generator of :func:`private_seeds`, if one is set
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+
+
+@contextlib.contextmanager
+def private_seeds():
+    """Within this block, Keras draws default seeds from its own generator, not Python's global one.
+
+    Keras gives every layer without an explicit seed (initializers, dropout) one drawn
+    from Python's global ``random``, which other threads of the process draw from too: on a
+    Dask worker, the event loop sizes data with ``random.sample`` while a job builds its
+    model, and the same job's initial weights then differed from run to run. Here Keras
+    gets a generator of its own, which :func:`seed_everything` seeds, so that every layer's
+    seed is a function of the job's seed alone. In a single thread the draws are the same
+    as from the global generator, so results do not change.
+    """
+    backend.use()
+    from keras.src.random import seed_generator
+
+    saved = seed_generator.python_random
+    seed_generator.python_random = random.Random()
+    try:
+        yield
+    finally:
+        seed_generator.python_random = saved
+
+
+def _keras_python_random():
+    """The Python generator Keras draws default seeds from (``random`` unless :func:`private_seeds`)."""
+    from keras.src.random import seed_generator
+
+    return seed_generator.python_random
 
 
 def compile_model(model, settings: TrainSettings) -> None:
@@ -131,7 +169,8 @@ def train(model, data, settings: TrainSettings, *, validation=None, progress: bo
 
     Returns:
         ``{"loss": [...], "val_loss": [...], "epochs_run": int, "best_epoch": int,
-        "fit_seconds": float}``.
+        "fit_seconds": float}``, plus ``"stopped_by": "time_limit"`` when a
+        :func:`deadline` cut it short.
 
     Raises:
         TrainingError: The loss became NaN or infinite.
@@ -152,6 +191,9 @@ def train(model, data, settings: TrainSettings, *, validation=None, progress: bo
             min_lr=settings.learning_rate * MIN_LR_RATIO))
     if progress:
         callbacks.append(_progress_callback(settings.epochs))
+    limit = _deadline_callback(_DEADLINE.get())
+    if limit is not None:
+        callbacks.append(limit)
     start = time.perf_counter()
     hist = model.fit(data, validation_data=validation if has_val else None,
                      epochs=settings.epochs, shuffle=False, callbacks=callbacks, verbose=0)
@@ -173,7 +215,46 @@ def train(model, data, settings: TrainSettings, *, validation=None, progress: bo
         "best_epoch": int(np.nanargmin(watched)) + 1 if settings.patience > 0 else len(losses),
         "fit_seconds": seconds,
         "epoch_seconds": timer.seconds,
+        **({"stopped_by": "time_limit"} if limit is not None and limit.hit else {}),
     }
+
+
+@contextlib.contextmanager
+def deadline(at: float | None):
+    """Within this block, :func:`train` stops at time ``at`` (``time.time()`` seconds).
+
+    Training stops after the batch that reaches it; the epoch's validation loss is still
+    computed, and early stopping restores the best weights so far (``patience`` 0: the
+    last ones). The history then says ``"stopped_by": "time_limit"``. None: no limit.
+    """
+    token = _DEADLINE.set(at)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _deadline_callback(at: float | None):
+    """Stops training after the batch that starts at or past ``at``; reads only the clock.
+
+    Checked when a batch begins, in the training thread: Keras calls that hook without
+    the batch's logs, so JAX's asynchronous dispatch is not stalled (a hook at the end
+    of each batch makes Keras read the loss every step, or run the hook in another thread,
+    where setting ``stop_training`` raced the JAX trainer: "Array has been deleted").
+    """
+    if at is None:
+        return None
+    import keras
+
+    class Deadline(keras.callbacks.Callback):
+        hit = False
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if time.time() >= at:
+                self.hit = True
+                self.model.stop_training = True
+
+    return Deadline()
 
 
 class _EpochTimer:

@@ -69,3 +69,12 @@ def m4_long_csv(tmp_path_factory) -> Path:
 import forecaster.forecaster  # noqa: E402
 
 forecaster.forecaster.AUTO_SEEDS = 1
+
+def dies(marker: str):
+    """A job that kills its worker process the first time (every time, with marker ''): for
+    the tests of worker deaths; module-level so that worker processes can unpickle it."""
+    if not marker or not os.path.exists(marker):
+        if marker:
+            open(marker, "w").close()
+        os._exit(1)
+    return "done"
