@@ -6,10 +6,11 @@
 
 Suites: ``startup`` (import and ``--help`` time, RSS), ``w1`` (LSTM training speed,
 forecaster vs plain Keras on both backends), ``engine`` (what moves W1 speed),
-``etth1`` (ETTh1 univariate accuracy), ``m4`` (M4 Hourly accuracy) and ``m4tf`` (the
-same M4 settings on the TensorFlow backend: accuracy and fit time per engine), ``scale``
-(one comparison sequential, on 2 processes and on a Dask LocalCluster; peak memory of a
-10-million-point series; a global model on 10,000 series), and ``course`` (vanishing
+``etth1`` (ETTh1 univariate accuracy), ``m4`` (M4 Hourly accuracy), ``m4tf`` (the
+same M4 settings on the TensorFlow backend: accuracy and fit time per engine), ``small``
+(every model, statistical ones included, on short real series, with interval coverage),
+``scale`` (one comparison sequential, on 2 processes and on a Dask LocalCluster; peak memory
+of a 10-million-point series; a global model on 10,000 series), and ``course`` (vanishing
 gradients and stateful training: the README's "From the notes" numbers). Speed suites
 wait for a quiet machine (load average < 0.7) before each measurement. ``m4tune`` is
 not part of a default run: tuning trials are added with ``m4_hourly.py --tune``.
@@ -30,8 +31,8 @@ import summary
 # suite -> script and its arguments
 SUITES = {"startup": ["startup.py"], "w1": ["w1_speed.py"], "engine": ["engine.py"],
           "etth1": ["etth1.py"], "m4": ["m4_hourly.py"],
-          "m4tf": ["m4_hourly.py", "--backend", "tensorflow"], "scale": ["scale.py"],
-          "course": ["course.py"]}
+          "m4tf": ["m4_hourly.py", "--backend", "tensorflow"], "small": ["small.py"],
+          "coverage": ["coverage.py"], "scale": ["scale.py"], "course": ["course.py"]}
 
 
 def main() -> int:

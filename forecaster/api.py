@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from forecaster import artifacts, outputs
+from forecaster import artifacts, ensemble, outputs
 from forecaster.data import Panel, read_csv, read_options
 from forecaster.errors import ConfigError, DataError, ForecasterError
 from forecaster.forecaster import Forecaster
@@ -99,6 +99,8 @@ def predict_run(run_dir: str | Path, data: str | Path | None = None,
     """
     from forecaster.newdata import unseen_notices
 
+    if ensemble.is_median_run(run_dir):
+        return _predict_median(run_dir, data, future, writes)
     f = Forecaster.load(run_dir)
     for flag, path in (writes or {}).items():
         if path is not None:
@@ -112,6 +114,16 @@ def predict_run(run_dir: str | Path, data: str | Path | None = None,
     if panel.layout == "single":
         frame = frame.drop(columns="id")
     return Prediction(frame, panel, notices)
+
+
+def _predict_median(run_dir, data, future, writes) -> Prediction:
+    """A median run (``compare --save-best``): each member's forecast, then their median."""
+    for flag, path in (writes or {}).items():
+        if path is not None:
+            outputs.check_file(path, flag, reads=[data, future], inside=[run_dir])
+    parts = [predict_run(Path(run_dir) / name, data, future) for name in ensemble.members_of(run_dir)]
+    notices = list(dict.fromkeys(n for p in parts for n in p.notices))
+    return Prediction(ensemble.median([p.forecast for p in parts]), parts[0].panel, notices)
 
 
 def load_and_predict(run_dir: str | Path, data: str | Path | None = None,
@@ -176,7 +188,9 @@ def describe_run(run_dir: str | Path, *, plot: str | Path | None = None) -> dict
                      "best_epoch": hist.get("best_epoch"), "fit_seconds": f.fit_seconds_,
                      "best_val_loss": min(hist["val_loss"]) if hist.get("val_loss") else None},
         "metrics": f.metrics_,
-        "intervals": {"levels": list(f.calibration_.levels), "residuals_per_step": f.calibration_.n}
+        "intervals": {"levels": list(f.levels_),
+                      "residuals_per_step": [c.n for c in f.calibration_],  # per series
+                      "inflation": [c.factor for c in f.calibration_]}
         if f.calibration_ else None,
         "layers": rows, **summary.totals(rows),
     })

@@ -172,14 +172,16 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="Run directory written
 @app.command()
 @with_flags(read=DATA, settings=SETTINGS)
 def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
-            models: Annotated[Optional[str], typer.Option(help="Comma-separated names or 'all'.")] = None,
+            models: Annotated[Optional[str], typer.Option(help="Comma-separated names or groups: all (default), baselines, stats, neural.")] = None,
             folds: Annotated[int, typer.Option(help="Rolling-origin test windows.")] = 1,
-            metric: Annotated[str, typer.Option(help="Ranking metric: mae, rmse, mape, smape, mase.")] = "mase",
+            metric: Annotated[str, typer.Option(help="Ranking metric: mae, rmse, mape, smape, mase, owa.")] = "mase",
             jobs: Annotated[Optional[int], typer.Option(help="Local worker processes (default 1; at most the number of jobs and cores).")] = None,
             scheduler: Annotated[Optional[str], typer.Option(envvar="FORECASTER_SCHEDULER", help="Run the jobs on a Dask cluster: tcp://HOST:8786, or 'local' for a throwaway one on this machine (pip install 'forecaster-nn[dask]').")] = None,
             time_limit: Annotated[Optional[str], typer.Option(help="Time budget, e.g. 10m, 90s, 1h30m: cheap jobs first; then running jobs keep their best weights and jobs not started are listed as not run.")] = None,
             budget: Annotated[Optional[int], typer.Option(help="Match every neural model's parameter count to N.")] = None,
-            ensemble: Annotated[bool, typer.Option("--ensemble", help="Add the median of the neural models' forecasts as a model.")] = False,
+            ensemble: Annotated[Optional[str], typer.Option(help="Add the median of these models' forecasts as a model: names or groups, e.g. stats,lstm; all: every statistical and neural model compared.")] = None,
+            auto: Annotated[bool, typer.Option("--auto/--no-auto", help="Add the auto row: the model chosen for each fold on the windows before it (one more window is fit).")] = True,
+            save_best: Annotated[Optional[Path], typer.Option("--save-best", help="Refit auto's overall pick on all the data and save it here (a run directory for predict).")] = None,
             out: Annotated[Optional[Path], typer.Option(help="Write leaderboard files, forecasts and plots here.")] = None,
             test_size: TestSize = None, json_out: Json = False, *, read: dict, settings: dict) -> None:
     """Backtest many models on DATA and print a leaderboard."""
@@ -192,15 +194,23 @@ def compare(data: Annotated[Path, typer.Argument(help="CSV file.")],
         from forecaster.report import report_files
 
         check_folder(out, "--out", files=report_files(metric), reads=[data])
+    if save_best is not None:
+        from forecaster.selection import check_target
+
+        check_target(save_best, auto)
     panel = _read(data, read)
     progress = render.JobProgress(enabled=not json_out and sys.stderr.isatty())
     try:
         result = run_compare(panel, models=models, folds=folds, test_size=test_size,
                              metric=metric, jobs=jobs, scheduler=scheduler or None,
                              time_limit=time_limit, budget=budget, ensemble=ensemble,
-                             on_job=progress, **settings)
+                             auto=auto, on_job=progress, **settings)
     finally:
         progress.close()
+    if save_best is not None:
+        from forecaster.selection import save_best as save
+
+        result.settings["saved"] = save(result, panel, save_best, **settings)
     _notes(result.notices, "Warning")
     if out is not None:
         from forecaster.report import write_report

@@ -80,8 +80,9 @@ SETTINGS: dict[str, Flag] = {
     "gap": Flag(int, "Rows between validation and test not used for fitting."),
     "max_train_size": Flag(Optional[int], "Sliding training window: keep this many most recent rows."),
     "scaler": Flag(str, "Per-series scaler fit on training rows: standard, minmax, none."),
-    "norm": Flag(str, "series; window: each window relative to its last value; season: targets "
-                      "relative to the window's seasonal naive forecast."),
+    "norm": Flag(Optional[str], "series; window: each window relative to its last value; season: "
+                                "targets relative to the window's seasonal naive forecast "
+                                "(default: window for mlp, season for the others)."),
     "calendar": Flag(Optional[str], "Calendar features as inputs known ahead: auto (a set per "
                                     "frequency), none, or names: minute, hour, dayofweek, "
                                     "dayofmonth, dayofyear, month, quarter."),
@@ -90,12 +91,14 @@ SETTINGS: dict[str, Flag] = {
     "epochs": Flag(int, "Maximum training epochs (early stopping may end sooner)."),
     "batch_size": Flag(int, "Windows per gradient step."),
     "learning_rate": Flag(float, "Adam learning rate."),
-    "loss": Flag(str, "Training loss: mse, mae or huber."),
+    "loss": Flag(str, "Training loss: mse, mae (the default) or huber."),
     "patience": Flag(int, "Early-stopping patience in epochs (0: no early stopping)."),
     "clipnorm": Flag(float, "Clip each gradient to this norm."),
     "lr_patience": Flag(int, "Halve the learning rate after this many epochs without a better "
                              "validation loss (0: constant rate)."),
     "seed": Flag(int, "Random seed: same data, flags and seed give the same metrics."),
+    "seeds": Flag(Optional[int], "Neural models: the median of this many fits with seeds seed, "
+                                 "seed+1, ... (default: 3 below 1,000 training windows, else 1)."),
     "backend": Flag(Optional[str], "Keras backend: jax or tensorflow (default: $KERAS_BACKEND, else jax)."),
 }
 

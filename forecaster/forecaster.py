@@ -3,8 +3,9 @@
 ``__init__`` only stores its settings (declared once, in :class:`~forecaster.params.Params`).
 :meth:`Forecaster.fit` validates every setting, splits every series in time order (train,
 validation, test at the end), fits scalers on training rows only, trains one global model
-on the windows of all series (or nothing, for a baseline), calibrates conformal intervals
-on the validation part and scores the held-out test part. Fitted state lives in
+on the windows of all series (one local model per series for a statistical model, nothing
+for a baseline), calibrates conformal intervals on residuals from rolling origins up to the
+end of the validation part and scores the held-out test part. Fitted state lives in
 trailing-underscore attributes; :meth:`get_state` gives it as plain data and
 :meth:`from_state` rebuilds a fitted Forecaster from it (Keras's ``get_config`` /
 ``from_config`` split), which is all :mod:`forecaster.artifacts` stores.
@@ -29,8 +30,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from forecaster import (backend, covariates, intervals, metrics, models, panels, scaling, splits,
-                        stored, training)
+from forecaster import (_local, backend, covariates, intervals, metrics, models, panels, scaling,
+                        splits, statistical, stored, training)
 from forecaster._csv import label
 from forecaster.data import Panel, check_length
 from forecaster.errors import ArtifactError, ConfigError, DataError, ForecasterError, TrainingError
@@ -41,11 +42,14 @@ from forecaster.training import TrainSettings
 GLOBAL_KINDS: tuple[str, ...] = ("baseline", "neural")
 # (setting, minimum, None allowed) of the whole-number window settings.
 _WINDOW_CHECKS = (("lookback", 1, True), ("horizon", 1, True), ("stride", 1, False),
-                  ("val_size", 0, True), ("gap", 0, False), ("max_train_size", 1, True))
+                  ("val_size", 0, True), ("gap", 0, False), ("max_train_size", 1, True),
+                  ("seeds", 1, True))
+#: Neural fits on fewer training windows than this are a median of AUTO_SEEDS seeds by default.
+SMALL_DATA, AUTO_SEEDS = 1000, 3
 
 
 class Forecaster(Params):
-    """Fit one model (baseline or neural) to a panel of series and forecast past its end.
+    """Fit one model (baseline, statistical or neural) to a panel of series and forecast past its end.
 
     The settings are those of :class:`~forecaster.params.Params` (``Forecaster("mlp",
     epochs=20)``); :meth:`get_params` returns them.
@@ -65,10 +69,13 @@ class Forecaster(Params):
             ``history_``, ``calibration_``, ``metrics_``, ``test_forecasts_``, ``seed_``
             (the seed used: drawn at random for ``seed=-1``), ``data_`` (the tail of
             each series that a forecast from the end reads, see :mod:`forecaster.stored`) and
-            ``notices_``: sentences for the user (e.g. series left out of training).
+            ``notices_``: sentences for the user (e.g. series left out of training); for a
+            statistical model ``fits_``, one :class:`~forecaster.statistical.Fitted` per
+            series, and ``specs_``, their chosen specifications.
 
         Raises:
-            ConfigError: A setting is invalid (checked first, for every model).
+            ConfigError: A setting is invalid (checked first, for every model), or a
+                statistical model refuses the data (the message says why).
             TrainingError: Training diverged or a forecast is not finite.
         """
         config, settings = self._validated()
@@ -76,16 +83,22 @@ class Forecaster(Params):
         self.seed_ = training.resolve_seed(settings.seed)
         settings = dataclasses.replace(settings, seed=self.seed_)
         start = time.perf_counter()
-        self.config_ = dataclasses.asdict(config) if config is not None else {}
-        if config is not None:
+        if models.is_neural(self.model):
             from forecaster.budget import check_size
 
             check_size(self.model, config, lookback=self.lookback_, n_features=panel.n_features,
                        horizon=self.horizon_)
+            self.config_, self.fits_ = dataclasses.asdict(config), None
             self._fit_neural(panel, config, settings)
         else:
             self.model_, self.scalers_, self.n_params_, self.backend_ = None, [], 0, None
             self.history_ = {"loss": [], "val_loss": [], "epochs_run": 0, "best_epoch": 0}
+            self.config_, self.fits_ = dict(config or {}), None
+            if models.kind(self.model) == "statistical":
+                self.fits_ = _local.fit(self.model, panel, self.splits_, season=self.season_,
+                                        options=config)
+                self.n_params_ = sum(statistical.n_params(f) for f in self.fits_)
+        self.first_times_ = [str(s.time[sp.train[0]]) for s, sp in zip(panel.series, self.splits_)]
         self.fit_seconds_ = time.perf_counter() - start
         self.calibration_ = self._calibrate(panel)
         self.metrics_, self.series_metrics_, self.test_forecasts_ = self._score_test(panel)
@@ -105,6 +118,7 @@ class Forecaster(Params):
         return max(self.lookback_, self.season_ + 1) + max(self.season_, 1)
 
     def _fit_neural(self, panel: Panel, config, settings: TrainSettings) -> None:
+        """One fit, or the median of ``seeds`` fits with seeds ``seed``, ``seed + 1``, ..."""
         from forecaster import _neural, stateful
 
         self.backend_ = backend.active()
@@ -112,12 +126,33 @@ class Forecaster(Params):
                          for s, sp in zip(panel.series, self.splits_)]
         keep = self._neural_rows(panel)  # series too short for a window are left out
         engine = stateful if getattr(config, "stateful", False) else _neural  # truncated BPTT
-        trained = engine.fit(panels.rows(panel, keep), [self.splits_[i] for i in keep],
-                             [self.scalers_[i] for i in keep], self._windowing(), name=self.model,
-                             config=config, settings=settings, progress=self.progress)
-        self.model_, self.history_ = trained.model, trained.history
+        fits = []
+        while not fits or len(fits) < self._n_seeds(fits[0].n_windows, config):
+            member = dataclasses.replace(settings, seed=settings.seed + len(fits))
+            fits.append(engine.fit(panels.rows(panel, keep), [self.splits_[i] for i in keep],
+                                   [self.scalers_[i] for i in keep], self._windowing(),
+                                   name=self.model, config=config, settings=member,
+                                   progress=self.progress))
+        self.model_, self.history_ = fits[0].model, fits[0].history
+        if len(fits) > 1:
+            from forecaster._members import median_model
+
+            self.model_ = median_model([f.model for f in fits])
+            self.history_ = {**fits[0].history, "members": [f.history for f in fits]}
         self.n_params_ = int(self.model_.count_params())
-        self.n_windows_ = trained.n_windows
+        self.n_windows_ = fits[0].n_windows
+
+    def _n_seeds(self, n_windows: int, config=None) -> int:
+        if getattr(config, "stateful", False):
+            return 1  # one stateful fit (check_params refuses seeds > 1)
+        if self.seeds is not None:
+            return self.seeds
+        return AUTO_SEEDS if n_windows < SMALL_DATA else 1
+
+    @property
+    def specs_(self) -> list[str] | None:
+        """The chosen specification of each series' statistical model (None for other kinds)."""
+        return None if self.fits_ is None else [f.spec for f in self.fits_]
 
     def check_params(self) -> Forecaster:
         """Validate every setting, for any model, without data; ConfigError names the bad one."""
@@ -134,10 +169,14 @@ class Forecaster(Params):
             check_int(name, getattr(self, name), minimum, none_ok=none_ok,
                       maximum=MAX_HORIZON if name in ("lookback", "horizon") else None)
         scaling.check_kind(self.scaler)
-        scaling.check_norm(self.norm)
+        if self.norm is not None:
+            scaling.check_norm(self.norm)
         covariates.check_calendar(self.calendar)
         intervals.check_levels(self.levels)
         backend.check(self.backend)
+        if getattr(config, "stateful", False) and (self.seeds or 1) > 1:
+            raise ConfigError(f"seeds={self.seeds} with --param stateful=true: a stateful model is "
+                              "trained once; leave out --seeds.")
         if not isinstance(self.progress, bool):
             raise ConfigError(f"progress must be True or False, got {self.progress!r}.")
         return config, settings
@@ -181,7 +220,8 @@ class Forecaster(Params):
         from forecaster._neural import Windowing
 
         known = self.schema_.get("future_covariates") or ()
-        return Windowing(self.lookback_, self.horizon_, self.stride, self.norm, self.season_,
+        norm = self.norm or models.REGISTRY[self.model].norm or "season"  # the model's own
+        return Windowing(self.lookback_, self.horizon_, self.stride, norm, self.season_,
                          tuple(self.calendar_), len(known))
 
     def _neural_rows(self, panel: Panel) -> list[int]:
@@ -201,6 +241,9 @@ class Forecaster(Params):
             TrainingError: A forecast is NaN or infinite (it would score as a perfect one).
         """
         self._check_fitted()
+        if self.fits_ is not None:
+            return _check_finite(self.model, panel, _local.forecast_at(
+                self.fits_, self.first_times_, self._index(), panel, origins, self.horizon_))
         if self.model_ is None:
             return _check_finite(self.model, panel, panels.baseline_at(
                 self.model, panel.series, origins, self.horizon_, self.season_))
@@ -235,8 +278,14 @@ class Forecaster(Params):
         index, out = self._index(), []
         for s, o, p in zip(panel.series, origins, preds):
             scale = self._scales(s, o, self._own(s, o, index)[1])[:, None]  # (n_origins, 1)
-            out.append(self.calibration_.bounds(p, scale))
+            out.append(self._calibration_of(s.id, index).bounds(p, scale))
         return out
+
+    def _calibration_of(self, sid: str, index: dict[str, int]) -> intervals.Calibration:
+        """A training series' own calibration; a series not seen in training gets their median."""
+        if sid in index:
+            return self.calibration_[index[sid]]
+        return intervals.median_calibration(self.calibration_)
 
     def predict(self, panel: Panel, future=None) -> pd.DataFrame:
         """Forecast ``horizon_`` steps past the end of each series, with interval columns.
@@ -289,26 +338,41 @@ class Forecaster(Params):
         return covariates.future_for(panel, future, names, self.horizon_,
                                      needed=bool(names) and self.model_ is not None)
 
-    def _calibrate(self, panel: Panel) -> intervals.Calibration | None:
+    def _calibrate(self, panel: Panel) -> list[intervals.Calibration] | None:
+        """One calibration per series from rolling-origin residuals (see :mod:`forecaster.intervals`).
+
+        None without validation rows: there would be no out-of-sample residual to check the
+        in-sample ones against.
+        """
+        self.interval_scales_ = None
+        if self.val_size_ == 0:
+            return None
         firsts = [1] * len(panel.series)
         for i in self._neural_rows(panel) if self.model_ is not None else []:
             firsts[i] = self.lookback_
-        origins = [np.arange(max(sp.val[0], first), sp.val[1])
+        origins = [intervals.calibration_origins(max(first, sp.train[0] + 1), sp.val[1], self.horizon_)
                    for sp, first in zip(self.splits_, firsts)]
-        self.interval_scales_ = None
-        if sum(len(o) for o in origins) == 0:
-            return None
         self.interval_scales_ = [_interval_scale(s.values[:sp.train[1], 0], self.season_)
                                  for s, sp in zip(panel.series, self.splits_)]
-        preds = self.forecast_at(panel, origins)
-        rows = []
+        preds = self._forecast_for_calibration(panel, origins)
+        out = []
         for i, (s, sp, o, p) in enumerate(zip(panel.series, self.splits_, origins, preds)):
             steps = o[:, None] + np.arange(self.horizon_)  # (n_origins, horizon) row numbers
             seen = steps < sp.val[1]
             actual = s.values[np.minimum(steps, len(s.values) - 1), 0]
             scale = self._scales(s, o, self.interval_scales_[i])[:, None]  # (n_origins, 1)
-            rows.append(np.where(seen, (actual - p) / scale, np.nan))
-        return intervals.calibrate(np.concatenate(rows), levels=self.levels_)
+            out.append(intervals.calibrate(
+                np.where(seen, (actual - p) / scale, np.nan), levels=self.levels_,
+                weights=intervals.recency_weights(o, sp.val[1], self.horizon_),
+                recent=seen & (o[:, None] >= sp.val[0]), history=steps < sp.train[1]))
+        return out
+
+    def _forecast_for_calibration(self, panel: Panel, origins: list[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`forecast_at`, allowing origins inside the training rows (NaN where impossible)."""
+        if self.fits_ is None:
+            return self.forecast_at(panel, origins)
+        return _local.forecast_at(self.fits_, self.first_times_, self._index(), panel, origins,
+                                  self.horizon_, calibration=True)
 
     def _scales(self, series, origins: np.ndarray, fallback: float) -> np.ndarray:
         """The local scale of ``series`` at each origin (see :func:`intervals.local_scale`)."""
@@ -346,7 +410,7 @@ class Forecaster(Params):
             rows.append(metrics.score(y, f, insample=s.values[:sp.test[0], 0], season=self.season_))
             block = {"step": np.arange(len(f)) % self.horizon_ + 1, "y": y, "forecast": f}
             scales = self._scales(s, origins[i], self.interval_scales_[i]) if self.calibration_ else []
-            bounds = [self.calibration_.bounds(row, scale) for row, scale in zip(p, scales)]
+            bounds = [self.calibration_[i].bounds(row, scale) for row, scale in zip(p, scales)]
             for key in (bounds[0] if bounds else {}):
                 block[key] = np.concatenate([b[key] for b in bounds])[: len(f)]
             blocks.append(block)
@@ -366,11 +430,13 @@ class Forecaster(Params):
             "config": self.config_, "n_params": self.n_params_, "backend": self.backend_,
             "scalers": [s.to_dict() for s in self.scalers_], "history": self.history_,
             "fit_seconds": self.fit_seconds_, "metrics": self.metrics_,
-            "calibration": self.calibration_.to_dict() if self.calibration_ else None,
+            "calibration": [c.to_dict() for c in self.calibration_] if self.calibration_ else None,
             "interval_scales": self.interval_scales_, "calendar": list(self.calendar_),
             "fallback": list(self.fallback_), "notices": list(self.notices_), "seed": self.seed_,
             "source_path": self.source_path_, "source_sha256": self.source_sha256_,
             "data": stored.to_state(self.data_) if self.data_ is not None else None,
+            "first_timestamps": list(self.first_times_), "specs": self.specs_,
+            "fits": None if self.fits_ is None else [f.to_state() for f in self.fits_],
         }
 
     @classmethod
@@ -387,7 +453,9 @@ class Forecaster(Params):
         f.scalers_ = [scaling.Scaler.from_dict(d) for d in state["scalers"]]
         f.history_, f.fit_seconds_, f.metrics_ = state["history"], state["fit_seconds"], state["metrics"]
         cal = state["calibration"]
-        f.calibration_ = intervals.Calibration.from_dict(cal) if cal else None
+        if isinstance(cal, dict):  # runs saved before per-series calibration: one for all
+            cal = [cal] * len(f.ids_)
+        f.calibration_ = [intervals.Calibration.from_dict(c) for c in cal] if cal else None
         f.interval_scales_ = state["interval_scales"]
         f.calendar_ = tuple(state.get("calendar", ()))  # runs saved before these keys: none
         f.fallback_, f.notices_ = list(state.get("fallback", [])), list(state.get("notices", []))
@@ -395,6 +463,9 @@ class Forecaster(Params):
         f.source_sha256_ = state.get("source_sha256")
         data = state.get("data")
         f.data_ = stored.from_state(data, f.schema_, "the data stored with the run", f.ids_) if data else None
+        fits = state.get("fits")  # runs saved before statistical models have neither key
+        f.fits_ = None if fits is None else [statistical.Fitted.from_state(d) for d in fits]
+        f.first_times_ = state.get("first_timestamps") or [None] * len(f.ids_)
         f.model_ = model
         return f
 
@@ -417,11 +488,18 @@ class Forecaster(Params):
     def load(cls, path) -> Forecaster:
         """Load a saved run directory without executing any code from it; every value is checked first.
 
+        A median combination saved by ``compare --save-best`` is a folder of such runs: load
+        it with :meth:`forecaster.ensemble.MedianRun.load`.
+
         Raises:
             ArtifactError: The directory is not a complete, consistent, valid run.
         """
-        from forecaster import artifacts, runschema
+        from forecaster import artifacts, ensemble, runschema
 
+        if ensemble.is_median_run(path):
+            raise ArtifactError(f"{path} holds a median of runs ({', '.join(ensemble.members_of(path))}); "
+                                "load it with forecaster.ensemble.MedianRun.load, or each member "
+                                f"from {path}/<model>.")
         run = artifacts.read(path)
         params, state = runschema.check(run.manifest, has_model=run.model is not None,
                                         where=f"{path}/{artifacts.MANIFEST}")
@@ -431,6 +509,7 @@ class Forecaster(Params):
             model = None
             if run.model is not None:
                 models.module(params["model"])  # registers its custom layers (the Jordan cell)
+                from forecaster import _members  # noqa: F401  registers the seed median's layer
                 model = artifacts.load_model(run.model, f"{path}/{artifacts.MODEL_FILE}")
                 runschema.check_model(model, state, path)
             return cls.from_state(params, {**state, "data": run.data}, model)

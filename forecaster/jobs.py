@@ -260,7 +260,8 @@ def _fold_job(panel: Panel, model: str, fold: int, test_size: int, options: dict
                   epochs_run=f.history_["epochs_run"], forecasts=frame,
                   time_limited=f.history_.get("stopped_by") == "time_limit",
                   splits=[s.as_dict() for s in f.splits_],
-                  scalers=[s.to_dict() for s in f.scalers_], notices=f.notices_)
+                  scalers=[s.to_dict() for s in f.scalers_], notices=f.notices_,
+                  specs=f.specs_)
     record.update(interval_stats(frame, f.levels_))
     return record
 

@@ -68,7 +68,9 @@ class Params:
         max_train_size: Keep only this many most recent training rows.
         scaler: ``standard``, ``minmax`` or ``none``, fit per series on training rows.
         norm: ``series`` (scaler only), ``window`` (each window relative to its last value)
-            or ``season`` (targets relative to the window's seasonal naive forecast).
+            or ``season`` (targets relative to the window's seasonal naive forecast); None:
+            the model's own (the registry's ``Spec.norm``: window for mlp, season for the
+            recurrent models and wavenet).
         calendar: Calendar features of the timestamps given to neural models as inputs
             known ahead: None (none), ``"auto"`` (the cycles the frequency shows, e.g. hour
             of day and day of week for hourly data) or names such as ``"hour,month"`` (see
@@ -85,6 +87,9 @@ class Params:
             validation loss, down to a thousandth of it (0: a constant rate).
         seed: Seed for weights, shuffling and dropout: same data + settings + seed = same
             metrics. ``-1`` draws a random seed at fit, kept as ``seed_`` and in the run.
+        seeds: Neural models: fit this many times with seeds ``seed``, ``seed + 1``, ...
+            and forecast their median (None: 3 when the training data has fewer than
+            1,000 windows, else 1; see :mod:`forecaster._members`).
         backend: Keras backend (``jax`` or ``tensorflow``; default: ``$KERAS_BACKEND``,
             else jax).
         progress: Draw a progress bar on stderr while training.
@@ -93,11 +98,12 @@ class Params:
     def __init__(self, model: str = "seasonal_naive", *, params: dict | None = None,
                  lookback: int | None = None, horizon: int | None = None, stride: int = 1,
                  val_size: int | None = None, gap: int = 0, max_train_size: int | None = None,
-                 scaler: str = "standard", norm: str = "season", calendar: str | None = None,
+                 scaler: str = "standard", norm: str | None = None, calendar: str | None = None,
                  levels: tuple[int, ...] = (80, 95), epochs: int = 100, batch_size: int = 32,
-                 learning_rate: float = 1e-3, loss: str = "mse", patience: int = 10,
+                 learning_rate: float = 1e-3, loss: str = "mae", patience: int = 10,
                  clipnorm: float | None = 1.0, lr_patience: int = 0, seed: int = 0,
-                 backend: str | None = None, progress: bool = False) -> None:
+                 seeds: int | None = None, backend: str | None = None,
+                 progress: bool = False) -> None:
         self.model = model
         self.params = params
         self.lookback = lookback
@@ -118,6 +124,7 @@ class Params:
         self.clipnorm = clipnorm
         self.lr_patience = lr_patience
         self.seed = seed
+        self.seeds = seeds
         self.backend = backend
         self.progress = progress
 

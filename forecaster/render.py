@@ -71,10 +71,10 @@ def fit_report(report: dict):
     return Group(head, table)
 
 
-# Leaderboard column -> (heading, decimals); the columns and their order are compare.COLUMNS.
+# Leaderboard column -> (heading, decimals); the columns and their order are compare.COLUMNS,
+# with the coverage of every level after "coverage" and the spec (or auto's picks) last.
 _HEADINGS = {"n_params": ("params", 0), "fit_seconds": ("fit s", 2), "predict_ms": ("pred ms", 2),
-             "skill": ("skill %", 1), "coverage": ("cov{level}", 2),
-             "interval_width": ("width{level}", 1)}
+             "skill": ("skill %", 1), "interval_width": ("width{level}", 1)}
 
 
 def leaderboard(doc: dict) -> Table:
@@ -84,13 +84,22 @@ def leaderboard(doc: dict) -> Table:
     level = s["levels"][0] if s["levels"] else None
     title = (f"Leaderboard by {s['metric']} ({s['folds']} fold(s) x {s['test_size']} steps, "
              f"horizon {s['horizon']}, lookback {s['lookback']}, {s['n_series']} series)")
-    headings = {c: _HEADINGS.get(c, (c, 3)) for c in COLUMNS}
+    columns = [c for c in COLUMNS if c != "coverage"]
+    at = columns.index("interval_width")
+    columns[at:at] = [f"coverage_{lv}" for lv in s["levels"]]
+    headings = {c: _HEADINGS.get(c, (c.replace("coverage_", "cov"), 3)) for c in columns}
+    headings["spec"] = ("spec / pick", 0)
     table = Table(*(h.format(level=level) for h, _ in headings.values()), title=title)
     for row in doc["leaderboard"]:
-        table.add_row(*(str(row[c]) if isinstance(row[c], str) or c == "rank" else fmt(row[c], d)
-                        for c, (_, d) in headings.items()))
+        table.add_row(*(_board_cell(row.get(c), c, d) for c, (_, d) in headings.items()))
     table.caption = _caption(doc)
     return table
+
+
+def _board_cell(value, column: str, digits: int) -> str:
+    if value is None:
+        return "-" if column != "spec" else ""
+    return str(value) if isinstance(value, str) or column == "rank" else fmt(value, digits)
 
 
 def _caption(doc: dict) -> str | None:
@@ -104,6 +113,15 @@ def _caption(doc: dict) -> str | None:
         if row.get("error"):
             failures.setdefault(row["error"], []).append(row["model"])
     lines += [f"Failed ({', '.join(models)}): {error}" for error, models in failures.items()]
+    auto = s.get("auto")
+    if auto and auto.get("pick"):
+        lines.append(f"auto: chosen per fold on the windows before it; on all the data it "
+                     f"picks {auto['pick']}" + (" (saved to " + s["saved"]["artifact"] + ")"
+                                                if s.get("saved") else ""))
+    sized = {m: p for m, p in s.get("params", {}).items() if s.get("budget")}
+    if sized:
+        lines.append("--budget widths: " + "; ".join(
+            f"{m} {' '.join(f'{k}={v}' for k, v in p.items())}" for m, p in sized.items()))
     if s.get("cut_short"):
         from forecaster.timing import format_duration
 

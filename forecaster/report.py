@@ -34,6 +34,8 @@ def write_report(result: Comparison, panel: Panel, out: str | Path) -> list[Path
     metric = result.settings["metric"]
     paths = [out / name for name in report_files(metric)]
     board = pd.DataFrame(result.leaderboard)
+    if "params" in board:  # as --param flags would give them: units=18 layers=2
+        board["params"] = board["params"].map(_cell)
     write_text(paths[0], board.to_csv(index=False), FLAG)
     write_text(paths[1], _markdown(board, result.settings), FLAG)
     write_text(paths[2], _json.dumps(result.to_json(), indent=2, default=str) + "\n", FLAG)
@@ -59,7 +61,8 @@ def _histories(result: Comparison) -> dict[str, list[dict]]:
 
 
 def _markdown(board: pd.DataFrame, settings: dict) -> str:
-    cols = [c for c in (*COLUMNS, "error") if c in board]
+    levels = [c for c in board if c.startswith("coverage_")]
+    cols = [c for c in (*COLUMNS, *levels, "spec", "params", "error") if c in board]
     return (f"# Leaderboard ({settings['metric']}, {settings['folds']} fold(s), "
             f"horizon {settings['horizon']}, source {settings['source']})\n\n{_table(board[cols])}")
 
@@ -116,4 +119,6 @@ def _evaluation_markdown(result: Evaluation) -> str:
 def _cell(value) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    if isinstance(value, dict):  # a model's params, as --param flags would give them
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    return f"{value:.4g}" if isinstance(value, float) else str(value).replace("|", "/")

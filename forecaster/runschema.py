@@ -7,9 +7,11 @@ manifest through :func:`check` before using any value, so a bad value is one
 found, never a traceback, a silent broadcast or a multi-gigabyte allocation. The settings
 (``params``) are then checked by the Forecaster's own validation, the same as at ``fit``.
 
-Lists kept per series (``splits``, ``scalers``, ``interval_scales``, ``last_timestamps``)
+Lists kept per series (``splits``, ``scalers``, ``interval_scales``, ``last_timestamps``,
+``calibration``, and a statistical model's ``fits``, ``specs`` and ``first_timestamps``)
 must have one entry per id, either as a list in id order or as a dict keyed by id; per-step
-lists (conformal ``quantiles`` and their counts) one entry per horizon step.
+lists (conformal ``quantiles`` and their counts) one entry per horizon step. A run saved
+before calibrations were per series holds one for all.
 
 >>> check({"params": {}, "state": {"ids": "y"}}, has_model=False, where="run")
 Traceback (most recent call last):
@@ -92,8 +94,39 @@ def _state(s: dict, has_model: bool) -> dict:
         if value is not None:
             _number(value, f"state.metrics.{name}", finite=False)
     calibration = _get(s, "calibration")
-    out = {**s, "calibration": None if calibration is None else _calibration(calibration, levels, horizon)}
-    return out
+    if isinstance(calibration, dict):  # one for every series (runs saved before: per series)
+        calibration = [calibration] * len(ids)
+    if calibration is not None:
+        s = {**s, "calibration": calibration}
+        _per_series(s, "calibration", ids, lambda v, w: _calibration(v, levels, horizon, w))
+        calibration = [_calibration(v, levels, horizon, "") for v in _in_order(calibration, ids)]
+    _statistical(s, ids)
+    return {**s, "calibration": calibration}
+
+
+def _statistical(s: dict, ids: list[str]) -> None:
+    """A statistical model's fits (one per series), their specs and first training rows."""
+    if s.get("fits") is None:
+        return
+    _per_series(s, "fits", ids, _fit)
+    for key in ("specs", "first_timestamps"):
+        _per_series(s, key, ids, lambda v, w: _text(v, w))
+
+
+def _fit(value, where: str) -> None:
+    from forecaster.statistical import NAMES
+
+    value = _dict(value, where)
+    if value.get("name") not in NAMES:
+        raise _Bad(f"{where}.name must be one of {', '.join(NAMES)}, got {_show(value.get('name'))}")
+    _text(_get(value, "spec", where), f"{where}.spec")
+    for key, minimum in (("season", 1), ("n_train", 1), ("start", 0), ("format", 1)):
+        _int(_get(value, key, where), f"{where}.{key}", minimum)
+    _dict(_get(value, "state", where), f"{where}.state")
+
+
+def _in_order(value, ids: list[str]) -> list:
+    return [value[i] for i in ids] if isinstance(value, dict) else list(value)
 
 
 def check_model(model, state: dict, where) -> None:
@@ -155,24 +188,26 @@ def _scaler(value, where: str) -> None:
         _number(b, f"{where}.scale[{i}]", positive=True)
 
 
-def _calibration(value, levels: list[int], horizon: int) -> dict:
-    value = _dict(value, "state.calibration")
-    if _levels(_get(value, "levels", "state.calibration"), "state.calibration.levels") != levels:
-        raise _Bad(f"state.calibration.levels must equal state.levels {levels}, got {_show(value['levels'])}")
-    counts = _get(value, "n", "state.calibration")
+def _calibration(value, levels: list[int], horizon: int, where: str = "state.calibration") -> dict:
+    value = _dict(value, where)
+    if _levels(_get(value, "levels", where), f"{where}.levels") != levels:
+        raise _Bad(f"{where}.levels must equal state.levels {levels}, got {_show(value['levels'])}")
+    counts = _get(value, "n", where)
     if not (isinstance(counts, list) and len(counts) == horizon):
-        raise _Bad(f"state.calibration.n must list {horizon} counts (one per step), got {_show(counts)}")
+        raise _Bad(f"{where}.n must list {horizon} counts (one per step), got {_show(counts)}")
     for k, c in enumerate(counts):
-        _int(c, f"state.calibration.n[{k}]", 0)
-    quantiles = _dict(_get(value, "quantiles", "state.calibration"), "state.calibration.quantiles")
+        _int(c, f"{where}.n[{k}]", 0)
+    if "factor" in value:
+        _number(value["factor"], f"{where}.factor", minimum=1.0)
+    quantiles = _dict(_get(value, "quantiles", where), f"{where}.quantiles")
     if sorted(quantiles) != sorted(str(v) for v in levels):
-        raise _Bad(f"state.calibration.quantiles must have one list per level {levels}, got keys {_show(list(quantiles))}")
+        raise _Bad(f"{where}.quantiles must have one list per level {levels}, got keys {_show(list(quantiles))}")
     out = {}
     for key, q in quantiles.items():
-        where = f"state.calibration.quantiles.{key}"
+        where_q = f"{where}.quantiles.{key}"
         if not (isinstance(q, list) and len(q) == horizon):
-            raise _Bad(f"{where} must list {horizon} numbers (one per step), got {_show(q)}")
-        out[key] = [math.nan if v is None else _number(v, f"{where}[{k}]", minimum=0.0, finite=False)
+            raise _Bad(f"{where_q} must list {horizon} numbers (one per step), got {_show(q)}")
+        out[key] = [math.nan if v is None else _number(v, f"{where_q}[{k}]", minimum=0.0, finite=False)
                     for k, v in enumerate(q)]
     return {**value, "quantiles": out}
 

@@ -40,26 +40,23 @@ Example:
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from forecaster.errors import ArtifactError, ConfigError, DataError
+from forecaster.models import REGISTRY, STATISTICAL
 from forecaster.stats import naive2, nixtla
 from forecaster.stats.params import PARAMS, parse_params
 
 __all__ = ["ARIMA_MAX_SEASON", "DESCRIPTIONS", "MAX_ROWS", "MIN_ROWS", "NAMES", "PARAMS", "Fitted",
-           "fit", "mstl_periods", "parse_params", "refusal_reason"]
+           "fit", "mstl_periods", "n_params", "parse_params", "refusal_reason"]
 
-NAMES: tuple[str, ...] = ("auto_ets", "auto_arima", "auto_theta", "mstl", "naive2")
-DESCRIPTIONS: dict[str, str] = {
-    "auto_ets": "exponential smoothing state-space model chosen by AICc (statsforecast AutoETS)",
-    "auto_arima": "seasonal ARIMA chosen by stepwise AICc search (statsforecast AutoARIMA)",
-    "auto_theta": "best of four theta models on seasonally adjusted data (statsforecast AutoTheta)",
-    "mstl": "multiple-seasonal STL decomposition + ETS trend (statsforecast MSTL)",
-    "naive2": "M4's Naive2: last value of the seasonally adjusted series, reseasonalised",
-}
+#: The statistical models, as registered (kind "statistical" in :mod:`forecaster.models`).
+NAMES: tuple[str, ...] = STATISTICAL
+DESCRIPTIONS: dict[str, str] = {name: REGISTRY[name].description for name in NAMES}
 FORMAT = 1  # version of the saved state
 
 # ---------------------------------------------------------------- cost rules
@@ -87,6 +84,9 @@ class Fitted:
         start: Index of the first row the model was fit on (``n_train - max_rows`` when
             capped); forecasts run the model forward from that row of the history.
         state: Plain JSON numbers that rebuild the fitted model.
+        cache: What the fit computed that a saved state leaves out (MSTL's training
+            decomposition), kept in memory for in-sample and ``fast`` forecasts; None after
+            :meth:`from_state`.
     """
 
     name: str
@@ -95,14 +95,22 @@ class Fitted:
     n_train: int
     start: int
     state: dict = field(repr=False)
+    cache: dict | None = field(default=None, repr=False, compare=False)
 
-    def forecast(self, history: np.ndarray, horizon: int) -> np.ndarray:
+    def forecast(self, history: np.ndarray, horizon: int, *, in_sample: bool = False,
+                 fast: bool = False) -> np.ndarray:
         """Forecast ``horizon`` steps after the end of ``history``, with the fitted parameters.
 
         Args:
             history: The training rows plus any later observed rows of the same series
                 (1-D, at least ``n_train`` long, starting where the training rows start).
             horizon: Steps ahead, >= 1.
+            in_sample: Allow a history shorter than the training rows (an origin inside
+                them: the fitted model run over the rows before it), as interval
+                calibration does; MSTL needs the fit's ``cache`` for it.
+            fast: MSTL only: use the training decomposition instead of recomputing it
+                (see :func:`forecaster.stats.nixtla.forecast_mstl_frozen`); other models
+                ignore it.
 
         Returns:
             ``(horizon,)`` float array.
@@ -117,7 +125,7 @@ class Fitted:
             array([15., 15.])
         """
         y = _series(history, f"The history for {self.name}")
-        if len(y) < self.n_train:
+        if len(y) < (self.start + 2 if in_sample else self.n_train):
             raise DataError(f"The history for {self.name} has {len(y)} rows, fewer than the "
                             f"{self.n_train} training rows it was fit on. Pass the training rows "
                             "plus any later ones.")
@@ -125,7 +133,16 @@ class Fitted:
             raise ConfigError(f"horizon must be >= 1, got {horizon!r}.")
         if self.name != "naive2" and not _has_statsforecast():
             raise ConfigError(_MISSING.format(name=self.name))
-        out = _FORECAST[self.name](self.state, y[self.start:], int(horizon))
+        own = y[self.start:]
+        if self.name == "mstl" and (fast or len(y) < self.n_train):
+            if self.cache is None:
+                raise DataError("An in-sample MSTL forecast needs the fit's decomposition, which "
+                                "a loaded model does not keep; refit it.")
+            out = nixtla.forecast_mstl_frozen(self.state, self.cache, own, int(horizon))
+        else:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out = _FORECAST[self.name](self.state, own, int(horizon))
         return np.asarray(out, dtype=float)  # (horizon,)
 
     def to_state(self) -> dict:
@@ -179,10 +196,37 @@ def fit(name: str, y_train: np.ndarray, *, season: int, params: dict | None = No
         state = naive2.fit_state(y, season)
         return Fitted(name, naive2.spec(state), season, len(y), 0, state)
     start = _start(name, len(y), season, opts)
-    spec, state = _fit_statsforecast(name, y[start:], season, opts)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # statsforecast's own chatter
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spec, state, cache = _fit_statsforecast(name, y[start:], season, opts)
     if start:
         spec += f"; fit on the last {len(y) - start} of {len(y)} rows"
-    return Fitted(name, spec, season, len(y), start, state)
+    return Fitted(name, spec, season, len(y), start, state, cache)
+
+
+def n_params(fitted: Fitted) -> int:
+    """The numbers estimated from the series for this fit (its share of a parameter count).
+
+    ETS: smoothing parameters, initial states and the error variance (R's ``npars``);
+    ARIMA: its coefficients and the innovation variance; Theta: its smoothing parameters
+    plus ``m - 1`` free seasonal indices when it deseasonalises; MSTL: the trend ETS's plus
+    ``p - 1`` values of each seasonal component ``p`` it repeats; Naive2: ``m - 1`` indices
+    when the series is seasonal, else 0.
+
+    >>> n_params(fit("naive2", np.tile([1.0, 3.0], 12), season=2))
+    1
+    """
+    state = fitted.state
+    if fitted.name == "auto_ets":
+        return int(state["n_params"])
+    if fitted.name == "auto_arima":
+        return len(state["coef"]) + 1
+    seasonal = max(len(state.get("indices") or []) - 1, 0)
+    if fitted.name == "auto_theta":
+        return 3 + seasonal
+    if fitted.name == "mstl":
+        return int(state["trend"]["n_params"]) + sum(p - 1 for p in state["periods"])
+    return seasonal
 
 
 def refusal_reason(name: str, n_rows: int, season: int, params: dict | None = None) -> str | None:
@@ -262,15 +306,16 @@ def _start(name: str, n_rows: int, season: int, opts: dict) -> int:
     return max(0, n_rows - cap)
 
 
-def _fit_statsforecast(name: str, y: np.ndarray, season: int, opts: dict) -> tuple[str, dict]:
-    """Dispatch to :mod:`forecaster.stats.nixtla`; MSTL's dropped periods go into the spec."""
+def _fit_statsforecast(name: str, y: np.ndarray, season: int, opts: dict):
+    """Dispatch to :mod:`forecaster.stats.nixtla`: (spec, state, cache); MSTL's dropped
+    periods go into the spec, its training decomposition into the cache."""
     if name != "mstl":
-        return _FIT[name](y, season, opts)
+        return (*_FIT[name](y, season, opts), None)
     kept, dropped = mstl_periods(season, len(y), opts)
-    spec, state = nixtla.fit_mstl(y, kept, opts)
+    spec, state, cache = nixtla.fit_mstl(y, kept, opts)
     if dropped:
         spec += f"; dropped season(s) {','.join(map(str, dropped))} (over half of {len(y)} rows)"
-    return spec, state
+    return spec, state, cache
 
 
 _FIT = {"auto_ets": nixtla.fit_ets, "auto_arima": nixtla.fit_arima, "auto_theta": nixtla.fit_theta}

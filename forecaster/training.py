@@ -44,7 +44,7 @@ class TrainSettings:
     their defaults there: build one with :meth:`from_params`.
 
     >>> TrainSettings.from_params({"epochs": 5}).epochs, TrainSettings.from_params({}).loss
-    (5, 'mse')
+    (5, 'mae')
     """
 
     epochs: int

@@ -64,6 +64,11 @@ def m4_long_csv(tmp_path_factory) -> Path:
     pd.concat(frames).to_csv(path, index=False)
     return path
 
+# Tests train tiny models once, in every fixture and test of this process; the seed median
+# users get on small data (three fits, see forecaster._members) is tested in test_members.py.
+import forecaster.forecaster  # noqa: E402
+
+forecaster.forecaster.AUTO_SEEDS = 1
 
 def dies(marker: str):
     """A job that kills its worker process the first time (every time, with marker ''): for

@@ -22,7 +22,7 @@ from forecaster.errors import ClusterError
 distributed = pytest.importorskip("distributed")
 from forecaster import _dask, _preflight  # after the skip: they need Dask
 
-TINY = dict(models="naive,mlp", folds=2, epochs=2, batch_size=16, patience=2, seed=0,
+TINY = dict(models="naive,mlp", folds=2, epochs=2, batch_size=16, patience=2, seed=0, seeds=1,
             params={"units": 3})
 
 

@@ -186,3 +186,9 @@ def test_series_are_dealt_into_groups_of_lanes_with_padding_weighted_out():
     assert x[:, 0, 0].tolist() == [0, 2, 0, 2, 0, 0]  # batch j = rows 2j (series 0), 2j + 1 (series 2)
     np.testing.assert_allclose(weights[:, 0], [1.2, 1.2, 1.2, 1.2, 1.2, 0.0])  # 12 slots, 10 real
     assert np.mean(weights) == pytest.approx(1.0)  # so the weighted mean is over the real targets
+
+
+def test_several_seeds_with_stateful_training_is_a_config_error():
+    f = Forecaster("gru", params={"units": 2, "stateful": True}, seeds=3)
+    with pytest.raises(ConfigError, match="a stateful model is trained once"):
+        f.check_params()
