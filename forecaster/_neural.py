@@ -48,6 +48,18 @@ class Windowing:
         """Rows of known inputs past each origin: the horizon when there are such inputs."""
         return self.horizon if self.calendar or self.n_known else 0
 
+    def model_shape(self, n_features: int) -> dict:
+        """The network's shape for a panel of ``n_features`` columns: ``lookback + ahead`` input
+        steps of the panel's columns, two (sine, cosine) per calendar feature and, with inputs
+        known ahead, the past-the-origin marker (:attr:`forecaster.windows.WindowSet.n_inputs`).
+
+        >>> Windowing(24, 12, 1, "season", 12, ("month",)).model_shape(1)
+        {'lookback': 36, 'n_features': 4, 'horizon': 12}
+        """
+        marker = 1 if self.ahead else 0
+        return dict(lookback=self.lookback + self.ahead,
+                    n_features=n_features + 2 * len(self.calendar) + marker, horizon=self.horizon)
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -128,7 +140,7 @@ def fit(panel, splits, scalers: list, w: Windowing, *, name: str, config,
                           "inputs known ahead (--calendar, --future-covariates) do not fit; use "
                           "--param head=last or head=max, or leave out those inputs.")
     module = models.module(name)
-    shape = dict(lookback=w.lookback + w.ahead, n_features=train.n_inputs, horizon=w.horizon)
+    shape = w.model_shape(panel.n_features)
     need = _estimate(name, config, module.n_params(config, **shape), lay, train, val, w,
                      settings.batch_size, sequence)
     available = memory.available_bytes()

@@ -175,20 +175,21 @@ def _plan(panel, names, folds, test_size, metric, jobs, budget, ensemble, option
     names += [m for m in members if m not in names]
     probe = Forecaster(models.REFERENCE, **{k: v for k, v in options.items() if k in WINDOW_PARAMS})
     probe.resolve(panel, test_size)
-    sizes = model_params(names, budget, probe, panel.n_features, options.get("params"))
+    shape = probe.model_shape(panel)  # a neural model's: known-ahead steps and calendar columns
+    sizes = model_params(names, budget, shape, options.get("params"))
     for name in names:  # every setting of every model, before any work
         Forecaster(name, **{**options, "params": sizes[name]}).check_params()
         if models.is_neural(name):
-            check_size(name, models.make_config(name, sizes[name]), lookback=probe.lookback_,
-                       n_features=panel.n_features, horizon=probe.horizon_)
+            check_size(name, models.make_config(name, sizes[name]), **shape)
     return names, members, sizes, probe
 
 
-def model_params(names, budget, probe, n_features, params) -> dict[str, dict | None]:
+def model_params(names, budget, shape, params) -> dict[str, dict | None]:
     """Each model's ``params``: a ``key`` goes to every model that takes it, ``name.key`` to one.
 
-    With ``budget``, each neural model's width is then sized to it (the chosen widths are
-    in the result, so a sized model can be refit with ``fit --param``).
+    With ``budget``, each neural model's width is then sized to it for a network of
+    ``shape`` (:meth:`Forecaster.model_shape`; the chosen widths are in the result, so a
+    sized model can be refit with ``fit --param``).
 
     Raises:
         ConfigError: A key that no compared model takes, or a ``name.key`` for a model
@@ -211,9 +212,7 @@ def model_params(names, budget, probe, n_features, params) -> dict[str, dict | N
 
         for name in names:
             if models.REGISTRY[name].width is not None:
-                out[name] = size_for_budget(name, budget, lookback=probe.lookback_,
-                                            n_features=n_features, horizon=probe.horizon_,
-                                            params=out[name])
+                out[name] = size_for_budget(name, budget, **shape, params=out[name])
     return {name: (p or None) for name, p in out.items()}
 
 

@@ -86,8 +86,7 @@ class Forecaster(Params):
         if models.is_neural(self.model):
             from forecaster.budget import check_size
 
-            check_size(self.model, config, lookback=self.lookback_, n_features=panel.n_features,
-                       horizon=self.horizon_)
+            check_size(self.model, config, **self.model_shape(panel))
             self.config_, self.fits_ = dataclasses.asdict(config), None
             self._fit_neural(panel, config, settings)
         else:
@@ -216,13 +215,21 @@ class Forecaster(Params):
                         for n in panel.lengths]
         return self
 
-    def _windowing(self):
+    def _windowing(self, calendar: tuple[str, ...] | None = None):
         from forecaster._neural import Windowing
 
         known = self.schema_.get("future_covariates") or ()
         norm = self.norm or models.REGISTRY[self.model].norm or "season"  # the model's own
         return Windowing(self.lookback_, self.horizon_, self.stride, norm, self.season_,
-                         tuple(self.calendar_), len(known))
+                         tuple(self.calendar_ if calendar is None else calendar), len(known))
+
+    def model_shape(self, panel: Panel) -> dict:
+        """``lookback``, ``n_features`` and ``horizon`` of a neural network fit with these
+        settings on ``panel`` (after :meth:`resolve`, for any model): the input steps include
+        the steps known ahead and the columns the calendar features (what ``--budget`` and
+        the size check count)."""
+        calendar = covariates.resolve_calendar(self.calendar, panel.freq)
+        return self._windowing(calendar).model_shape(panel.n_features)
 
     def _neural_rows(self, panel: Panel) -> list[int]:
         """Positions of the series of ``panel`` that the neural model forecasts."""

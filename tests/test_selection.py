@@ -52,13 +52,13 @@ def test_models_command_shows_the_kind_of_every_model():
 
 
 def test_params_go_to_the_models_that_take_them(panel):
-    probe = Forecaster("naive").resolve(panel)
-    sized = model_params(["mstl", "mlp", "naive"], None, probe, 1, {"seasons": "12,24", "units": "8"})
+    shape = Forecaster("naive").resolve(panel).model_shape(panel)
+    sized = model_params(["mstl", "mlp", "naive"], None, shape, {"seasons": "12,24", "units": "8"})
     assert sized == {"mstl": {"seasons": "12,24"}, "mlp": {"units": "8"}, "naive": None}
-    one = model_params(["mlp", "gru"], None, probe, 1, {"gru.units": "5"})
+    one = model_params(["mlp", "gru"], None, shape, {"gru.units": "5"})
     assert one == {"mlp": None, "gru": {"units": "5"}}
     with pytest.raises(ConfigError, match="no compared model takes 'bogus'"):
-        model_params(["mlp"], None, probe, 1, {"bogus": "1"})
+        model_params(["mlp"], None, shape, {"bogus": "1"})
 
 
 # ---------------------------------------------------------------- statistical rows, OWA
