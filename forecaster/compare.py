@@ -173,7 +173,8 @@ def _plan(panel, names, folds, test_size, metric, jobs, budget, ensemble, option
     parse_duration(time_limit)  # a bad --time-limit fails before any work
     members = selection.ensemble_members(ensemble, names)
     names += [m for m in members if m not in names]
-    probe = Forecaster(models.REFERENCE, **{k: v for k, v in options.items() if k in WINDOW_PARAMS})
+    probe = Forecaster(models.REFERENCE, **{k: v for k, v in options.items()
+                                            if k in WINDOW_PARAMS or k == "calendar"})
     probe.resolve(panel, test_size)
     shape = probe.model_shape(panel)  # a neural model's: known-ahead steps and calendar columns
     sizes = model_params(names, budget, shape, options.get("params"))
