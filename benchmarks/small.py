@@ -143,9 +143,27 @@ def main() -> int:
     models = QUICK["models"] if quick else "all"
     options = QUICK["options"] if quick else {}
     start, results = time.perf_counter(), []
+    # Each dataset's result is kept as it finishes, so that a run stopped midway resumes
+    # where it stopped, on the same forecaster sources and settings only.
+    key = {"sources": _common.package_digest(), "models": models, "options": options}
+    partial = _common.results_dir(quick) / "small.partial.jsonl"
+    done = {}
+    if partial.exists():
+        for line in partial.read_text().splitlines():
+            entry = json.loads(line)
+            if entry["key"] == key:
+                done[entry["result"]["dataset"]] = entry["result"]
     for name in names:
+        if name in done:
+            print(f"small: {name} (kept from {partial.name})", flush=True)
+            results.append(done[name])
+            continue
         print(f"small: {name}", flush=True)
-        results.append(run_dataset(name, DATASETS[name], models=models, options=options))
+        result = json.loads(json.dumps(run_dataset(name, DATASETS[name], models=models,
+                                                   options=options), default=_common._plain))
+        with partial.open("a") as fh:
+            fh.write(json.dumps({"key": key, "result": result}) + "\n")
+        results.append(result)
     summary = summarise(results)
     settings = {"folds": FOLDS, "models": models, "options": options, "datasets": list(names),
                 "jobs": JOBS}
@@ -153,6 +171,7 @@ def main() -> int:
     _common.write_report("small", quick=quick, wall_s=time.perf_counter() - start,
                          settings=settings, results=json.loads(json.dumps(doc, default=_common._plain)),
                          markdown=markdown(results, summary))
+    partial.unlink()
     return 0
 
 
