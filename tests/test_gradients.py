@@ -125,7 +125,7 @@ def test_cli_prints_json_and_draws_the_plot(monthly_csv, tmp_path):
     console = Console(record=True, width=200)
     console.print(render.gradients_table(doc))  # what the command prints without --json
     text = console.export_text()
-    assert "simple_rnn:activation=sigmoid: gradient of the forecast's mse loss" in text
+    assert "simple_rnn:activation=sigmoid: gradient of the forecast's mae loss" in text
     assert "halves every" in text and "W_hy W_yh" in text
 
 

@@ -104,7 +104,7 @@ def test_time_limit_stops_training_and_reports_jobs_not_run(monthly_csv):
     seen = []
     start = time.monotonic()
     # cheap first: the baselines, then mlp fold 0 (trains until the limit), then fold 1
-    result = compare(panel, models="mlp", folds=2, time_limit="3s", epochs=100_000, patience=0,
+    result = compare(panel, models="mlp", folds=2, time_limit="3s", epochs=100_000, patience=0, auto=False,
                      params={"units": 3}, on_job=lambda record, progress: seen.append(progress))
     assert time.monotonic() - start < 60
     row = next(r for r in result.leaderboard if r["model"] == "mlp")
@@ -113,7 +113,9 @@ def test_time_limit_stops_training_and_reports_jobs_not_run(monthly_csv):
     assert result.settings["cut_short"] == ["mlp fold 0"] and result.settings["time_limit_s"] == 3
     mlp0 = next(r for r in result.records if r["model"] == "mlp" and r["fold"] == 0)
     assert mlp0["history"]["stopped_by"] == "time_limit" and mlp0["epochs_run"] < 100_000
-    assert [p.done for p in seen] == list(range(1, 7)) and seen[-1].total == 6
+    models = sorted({r["model"] for r in result.records})  # mlp, its reference models
+    assert models == ["mlp", "naive", "naive2", "seasonal_naive"] and len(result.records) == 8
+    assert [p.done for p in seen] == list(range(1, 9)) and seen[-1].total == 8
     assert seen[-1].time_left_s == 0
 
 
