@@ -90,7 +90,8 @@ def summarise(runs: list[dict], backends) -> list[dict]:
             mine = [r for r in runs if r["backend"] == backend and r["impl"] == impl]
             if not mine:
                 continue
-            med = lambda k: statistics.median(r[k] for r in mine)  # noqa: E731
+            def med(k, mine=mine):
+                return statistics.median(r[k] for r in mine)
             row = {"backend": backend, "impl": impl, "s_per_epoch": med("s_per_epoch"),
                    "windows_per_s": med("windows_per_s"), "peak_rss_mib": med("peak_rss_mib"),
                    "mse": med("mse"), "mae": med("mae"), "fit_s": med("fit_s"), "runs": len(mine),

@@ -23,7 +23,6 @@ import math
 import re
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from forecaster.plotting import _check_columns, _figure, _format_time_axis, _save

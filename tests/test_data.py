@@ -140,7 +140,10 @@ _FIX_WORDS = ("Pass ", "pass ", "Fix", "Fill", "Remove", "Check", "add ", "Give"
 
 def _kwargs(flags: list[str]) -> dict:
     switches = {"--wide": True, "--no-wide": False}
-    kwargs = {"wide": switches[f] for f in flags if f in switches}
+    kwargs = {}
+    for f in flags:  # the last of --wide / --no-wide wins, as on the command line
+        if f in switches:
+            kwargs["wide"] = switches[f]
     flags = [f for f in flags if f not in switches]
     kwargs.update({_FLAGS[flag]: value for flag, value in zip(flags[::2], flags[1::2])})
     if "season" in kwargs:
