@@ -67,7 +67,11 @@ def analyze(panel, model: str = "simple_rnn", *, max_windows: int = 256, **setti
     from forecaster.forecaster import Forecaster
 
     f = Forecaster(check_recurrent(model), **settings)
-    f.set_params(seed=training.resolve_seed(f.seed))  # -1: one random seed for both networks
+    if (f.seeds or 1) > 1:
+        raise ConfigError("forecaster gradients measures one network; leave out --seeds.")
+    # -1: one random seed for both networks; one fit, not the median of several seeds that
+    # a neural model is by default on small data
+    f.set_params(seed=training.resolve_seed(f.seed), seeds=1)
     config = models.make_config(model, f.params)
     if config.stateful:
         raise ConfigError("forecaster gradients measures training on windows; leave out "

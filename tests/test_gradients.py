@@ -98,6 +98,19 @@ def test_only_windowed_recurrent_models_are_analysed(monthly_csv):
         analyze(panel, "lstm", params={"stateful": True})
     with pytest.raises(ConfigError, match="leave out --calendar and --future-covariates"):
         analyze(panel, "lstm", calendar="month")
+    with pytest.raises(ConfigError, match="measures one network; leave out --seeds"):
+        analyze(panel, "lstm", seeds=3)
+
+
+def test_small_data_is_measured_on_one_network_not_the_default_seed_median(monthly_csv, monkeypatch):
+    import forecaster.forecaster
+
+    monkeypatch.setattr(forecaster.forecaster, "AUTO_SEEDS", 3)  # users' default (conftest: 1)
+    panel = read_csv(monthly_csv)
+    out = analyze(panel, "simple_rnn", params={"units": 2}, epochs=1, max_windows=8)
+    assert out["n_params"] == models.module("simple_rnn").n_params(
+        models.make_config("simple_rnn", {"units": 2}), lookback=out["lookback"], n_features=1,
+        horizon=out["horizon"])
 
 
 def test_half_life_of_a_flat_profile_is_none():
