@@ -28,6 +28,9 @@ WINDOW_PARAMS: tuple[str, ...] = ("lookback", "horizon", "stride", "val_size", "
                                   "max_train_size", "levels")
 #: The longest ``lookback`` and ``horizon`` (steps): beyond, arrays of forecasts outgrow memory.
 MAX_HORIZON = 100_000
+#: Most stacked layers or blocks a network may have (Keras builds deeper graphs by recursion:
+#: ``layers=100000`` ended in a RecursionError).
+MAX_LAYERS = 100
 
 
 def check_int(name: str, value, minimum: int = 0, *, none_ok: bool = False,

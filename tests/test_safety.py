@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from forecaster import Forecaster, baselines, read_csv, stored
 from forecaster.cli import app
+from forecaster.errors import ConfigError
 from forecaster.models import BASELINES
 from tests.conftest import seasonal_frame
 
@@ -221,3 +222,10 @@ def test_odd_summary_values_are_one_line_and_quick(flags, expected):
     start = time.perf_counter()
     assert_user_error(run("summary", "--model", "mlp", *flags), expected)
     assert time.perf_counter() - start < 30  # was: a process abort after 8.6 GB
+
+
+@pytest.mark.parametrize("model", ["mlp", "lstm", "wavenet"])
+def test_a_huge_layer_count_is_a_config_error_not_a_recursion_error(model):
+    # layers=100000 reached Keras's recursive graph build: a RecursionError traceback
+    with pytest.raises(ConfigError, match="layers=100000 is invalid: expected an integer from"):
+        Forecaster(model, params={"layers": 100000}).check_params()

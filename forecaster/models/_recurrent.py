@@ -43,24 +43,31 @@ from collections.abc import Callable
 from forecaster import summary
 from forecaster.errors import ConfigError
 from forecaster.models import RECURRENT_HEADS
+from forecaster.params import MAX_LAYERS
 
 #: Activations of the notes' variants: hidden ``h_t = f(...)`` and output ``y_t = g(...)``.
 ACTIVATIONS: tuple[str, ...] = ("tanh", "sigmoid", "relu", "linear")
 
 
-def check_int(name: str, value: object, minimum: int = 1) -> None:
-    """Raise ConfigError unless ``value`` is an int (not a bool) >= ``minimum``.
+def check_int(name: str, value: object, minimum: int = 1, maximum: int | None = None) -> None:
+    """Raise ConfigError unless ``value`` is an int (not a bool) >= ``minimum`` (<= ``maximum``).
 
     >>> check_int("units", 4)
     >>> check_int("units", 0)
     Traceback (most recent call last):
     ...
     forecaster.errors.ConfigError: units=0 is invalid: expected an integer >= 1.
+    >>> check_int("layers", 100000, maximum=MAX_LAYERS)
+    Traceback (most recent call last):
+    ...
+    forecaster.errors.ConfigError: layers=100000 is invalid: expected an integer from 1 to 100.
     """
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(
             f"{name}={value!r} is invalid: expected an integer >= {minimum}."
         )
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}={value!r} is invalid: expected an integer from {minimum} to {maximum}.")
 
 
 def check_bool(name: str, value: object) -> None:
@@ -131,7 +138,7 @@ class RecurrentConfig:
 
     def __post_init__(self) -> None:
         check_int("units", self.units)
-        check_int("layers", self.layers)
+        check_int("layers", self.layers, maximum=MAX_LAYERS)
         check_dropout(self.dropout)
         check_choice("head", self.head, RECURRENT_HEADS)
         for name in ("use_bias", "unroll", "stateful"):

@@ -26,6 +26,7 @@ import keras
 
 from forecaster import summary
 from forecaster.models._recurrent import check_bool, check_dropout, check_int
+from forecaster.params import MAX_LAYERS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Config:
 
     def __post_init__(self) -> None:
         check_int("units", self.units)
-        check_int("layers", self.layers, minimum=0)
+        check_int("layers", self.layers, minimum=0, maximum=MAX_LAYERS)
         check_dropout(self.dropout)
         check_bool("use_bias", self.use_bias)
 

@@ -39,6 +39,7 @@ from forecaster import summary
 from forecaster.errors import ConfigError
 from forecaster.models import REGISTRY
 from forecaster.models._recurrent import check_choice, check_dropout, check_int
+from forecaster.params import MAX_LAYERS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Config:
             check_int("skip_filters", self.skip_filters)
         check_int("kernel_size", self.kernel_size, minimum=2)
         if self.layers is not None:
-            check_int("layers", self.layers)
+            check_int("layers", self.layers, maximum=MAX_LAYERS)
         check_dropout(self.dropout)
         check_choice("head", self.head, REGISTRY["wavenet"].heads)
 
