@@ -285,7 +285,13 @@ class Forecaster(Params):
         index, out = self._index(), []
         for s, o, p in zip(panel.series, origins, preds):
             scale = self._scales(s, o, self._own(s, o, index)[1])[:, None]  # (n_origins, 1)
-            out.append(self._calibration_of(s.id, index).bounds(p, scale))
+            bounds = self._calibration_of(s.id, index).bounds(p, scale)
+            bad = sum(int(np.size(b) - np.isfinite(b).sum()) for b in bounds.values())
+            if bad:  # a quantile times the local scale overflows: no interval is better than inf
+                raise TrainingError(f"{self.model}'s intervals have {bad} non-finite bound(s) for "
+                                    f"series {s.id!r} of {label(panel.source)}: its calibration "
+                                    "times the series' scale overflows. Rescale the data and refit.")
+            out.append(bounds)
         return out
 
     def _calibration_of(self, sid: str, index: dict[str, int]) -> intervals.Calibration:

@@ -102,6 +102,7 @@ MANIFEST_EDITS = [
     ("state.calibration.0.n", [], "state.calibration[0].n must list 12 counts"),
     ("state.calibration.0.levels", [90, 95], "state.calibration[0].levels must equal state.levels"),
     ("state.calibration.0.factor", -1, "state.calibration[0].factor must be a number >= 1.0"),
+    ("state.calibration.0.quantiles.80", [1e308] * 12, "non-finite bound(s) for series"),
     ("state.calibration", "x", "state.calibration must have 1 entries (one per series)"),
     ("state.calibration", [], "state.calibration must have 1 entries (one per series)"),
     ("state.interval_scales", [0.0], "state.interval_scales[0] must be a positive number"),
