@@ -7,6 +7,7 @@ most ``max_series``; actuals in black, forecasts in blue with their interval ban
 
 Example:
     >>> import tempfile
+    >>> import numpy as np
     >>> history = pd.DataFrame({"id": "a", "timestamp": range(10), "y": np.arange(10.0)})
     >>> forecast = pd.DataFrame({"id": "a", "timestamp": [10, 11], "forecast": [10.0, 11.0],
     ...                          "lower_80": [9.0, 9.5], "upper_80": [11.0, 12.5]})
