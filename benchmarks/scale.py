@@ -12,9 +12,10 @@
 3. Fit time of one global ``mlp`` on 10,000 synthetic series of 1,000 points (1 epoch).
 
 Every measurement runs in a fresh process. ``--quick`` shrinks the data (and writes to
-results/quick/).
+results/quick/). ``--only compare|long|many`` runs one section and writes it apart, as
+``scale_<section>.json`` and ``.md``.
 
-    python benchmarks/scale.py [--quick] [--memory-cap-mib N]
+    python benchmarks/scale.py [--quick] [--memory-cap-mib N] [--only SECTION]
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ FULL = {"compare": {"models": "mlp,gru", "folds": 2, "horizon": 48, "epochs": 10
 QUICK = {"compare": {"models": "mlp,gru", "folds": 2, "horizon": 48, "epochs": 2},
          "long": {"n": 100_000, "lookback": 512}, "many": {"series": 200, "length": 1_000}}
 MODES = {"sequential": [], "jobs 2": ["--jobs", "2"], "scheduler local": ["--scheduler", "local"]}
+SECTIONS = ("compare", "long", "many")
 
 FIT = """
 import json, time, resource
@@ -45,7 +47,7 @@ rng = np.random.default_rng(0)
 t = np.arange(length)
 y = 10 + np.sin(2 * np.pi * t / 24)[None, :] + 0.1 * rng.standard_normal((series, length))
 frame = pd.DataFrame({{"t": np.tile(t, series), "y": y.ravel()}})
-del y  # the frame holds a copy: only the data forecaster reads stays in memory
+del y, t  # the frame holds copies: only the data forecaster reads stays in memory
 if series > 1:
     frame["id"] = np.repeat([f"s{{i}}" for i in range(series)], length)
 start = time.perf_counter()
@@ -158,14 +160,19 @@ def fit_child(series: int, length: int, lookback: int, cap_mib: float) -> dict:
 
 
 def render(r: dict, s: dict) -> str:
-    c = s["compare"]
-    lines = [f"## The same comparison three ways ({c['models']}, {c['folds']} folds, horizon "
-             f"{c['horizon']}, {c['epochs']} epochs)", "",
-             _common.table(r["compare"], [("mode", "mode", ""), ("wall_s", "wall s", ".1f"),
-                                          ("peak_tree_rss_mib", "peak RSS MiB (all processes)", ".0f"),
-                                          ("identical", "same leaderboard", ""),
-                                          ("exit_code", "exit", "d")]), ""]
+    """The sections in ``r`` (all three, or the one of ``--only``) as Markdown."""
+    lines = []
+    if "compare" in r:
+        c = s["compare"]
+        lines += [f"## The same comparison three ways ({c['models']}, {c['folds']} folds, horizon "
+                  f"{c['horizon']}, {c['epochs']} epochs)", "",
+                  _common.table(r["compare"], [("mode", "mode", ""), ("wall_s", "wall s", ".1f"),
+                                               ("peak_tree_rss_mib", "peak RSS MiB (all processes)", ".0f"),
+                                               ("identical", "same leaderboard", ""),
+                                               ("exit_code", "exit", "d")]), ""]
     for title, key in (("One long series", "long"), ("Many series, one global model", "many")):
+        if key not in r:
+            continue
         row = r[key]
         lines += [f"## {title}: {row['series']:,} x {row['length']:,} points, lookback "
                   f"{row['lookback']}, mlp, 1 epoch", "",
@@ -182,19 +189,26 @@ def main() -> None:
     parser = _common.parser(__doc__.splitlines()[0])
     parser.add_argument("--memory-cap-mib", type=float, default=None,
                         help="kill a fit whose RSS passes this (default: min(8 GiB, half the RAM))")
+    parser.add_argument("--only", choices=SECTIONS, default=None,
+                        help="run one section, written as scale_<section>.json/.md")
     args = parser.parse_args()
     settings = {**(QUICK if args.quick else FULL)}
     cap = args.memory_cap_mib or min(8192.0, _common.machine()["memory_gib"] * 1024 / 2)
     settings["memory_cap_mib"] = cap
     start = time.perf_counter()
-    print("== compare three ways", file=sys.stderr)
-    results = {"compare": compare_modes(settings["compare"], args.quick)}
-    print("== one long series", file=sys.stderr)
-    results["long"] = fit_child(1, settings["long"]["n"], settings["long"]["lookback"], cap)
-    print("== many series", file=sys.stderr)
-    results["many"] = fit_child(settings["many"]["series"], settings["many"]["length"], 48, cap)
-    _common.write_report("scale", quick=args.quick, wall_s=time.perf_counter() - start,
-                         settings=settings, results=results, markdown=render(results, settings))
+    sections = {
+        "compare": ("compare three ways", lambda: compare_modes(settings["compare"], args.quick)),
+        "long": ("one long series", lambda: fit_child(1, settings["long"]["n"], settings["long"]["lookback"], cap)),
+        "many": ("many series", lambda: fit_child(settings["many"]["series"], settings["many"]["length"], 48, cap)),
+    }
+    results = {}
+    for key in [args.only] if args.only else SECTIONS:
+        title, run = sections[key]
+        print(f"== {title}", file=sys.stderr)
+        results[key] = run()
+    _common.write_report(f"scale_{args.only}" if args.only else "scale", quick=args.quick,
+                         wall_s=time.perf_counter() - start, settings=settings, results=results,
+                         markdown=render(results, settings))
 
 
 if __name__ == "__main__":

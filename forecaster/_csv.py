@@ -24,6 +24,7 @@ import re
 import sys
 import zipfile
 import zlib
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -213,7 +214,8 @@ def tidy_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
     repeated = sorted({c for c in cols if cols.count(c) > 1})
     if repeated:
         raise DataError(f"{label(source)} repeats column names ({names(repeated)}); expected unique names. Rename them.")
-    df = df.set_axis(cols, axis=1)
+    df = df.copy(deep=False)  # the caller's frame keeps its names; no column is copied
+    df.columns = cols
     if len(df) == 0:
         raise DataError(f"{label(source)} has a header ({names(cols)}) but no data rows; add at least one row below it.")
     return df
@@ -306,8 +308,20 @@ def reject_empty_cells(values, columns, time, codes, ids, long_form: bool, sourc
 
 
 def sorted_groups(time: pd.Index, codes: np.ndarray, ids: list[str], long_form: bool, source: str) -> list:
-    """Row positions of each series in time order; raises on a repeated (id, timestamp)."""
+    """The rows of each series in time order; raises on a repeated (id, timestamp).
+
+    Each group is a slice (a view: nothing copied, nothing sorted) when every series' rows
+    come together and in time order, as in most files, else an array of row positions.
+
+    >>> sorted_groups(pd.Index([1, 2, 1]), np.array([0, 0, 1]), ["a", "b"], True, "f.csv")
+    [slice(0, 2, None), slice(2, 3, None)]
+    >>> sorted_groups(pd.Index([2, 1]), np.array([0, 0]), ["a"], False, "f.csv")[0].tolist()
+    [1, 0]
+    """
     keys = time.asi8 if isinstance(time, pd.DatetimeIndex) else time.to_numpy()
+    bounds = _ordered_bounds(keys, codes if long_form else None)
+    if bounds is not None:
+        return [slice(int(a), int(b)) for a, b in pairwise(bounds)]
     order = np.lexsort((keys, codes))  # by series code (first appearance), then time
     k, c = keys[order], codes[order]
     same = np.flatnonzero((k[1:] == k[:-1]) & (c[1:] == c[:-1]))
@@ -318,6 +332,19 @@ def sorted_groups(time: pd.Index, codes: np.ndarray, ids: list[str], long_form: 
         raise DataError(f"Duplicate timestamp {stamp(time[a])}{who} in {label(source)} ({where(source, a)} and "
                         f"{where(source, b)}); expected one row per timestamp{per}. Remove one of them{hint}.")
     return np.split(order, np.flatnonzero(np.diff(c)) + 1)
+
+
+def _ordered_bounds(keys: np.ndarray, codes: np.ndarray | None) -> np.ndarray | None:
+    """Where each series' rows start (and the last ends) when they are already grouped, in
+    strictly increasing time, series after series (``codes`` number them in order of first
+    appearance; None: one series); None when they are not."""
+    later = keys[1:] > keys[:-1]  # (rows - 1,)
+    if codes is None:
+        return np.array([0, len(keys)]) if later.all() else None
+    new = codes[1:] != codes[:-1]  # a series starts at the next row
+    if not (later | new).all() or (codes[1:] < codes[:-1]).any():  # out of order, or a series split
+        return None
+    return np.concatenate([[0], np.flatnonzero(new) + 1, [len(keys)]])
 
 
 def wide_span(column: str, values: np.ndarray, order: np.ndarray, time: pd.Index, fill: str,

@@ -16,7 +16,7 @@ Inputs known in advance (calendar features, future covariates) extend every wind
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from forecaster.errors import ConfigError, DataError
 from forecaster.windows import WindowSet, positions
 
 CHUNK = 4096  # windows per forecasting call
+ROWS = 1 << 16  # rows scaled at a time: the float64 temporaries stay small for any length
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def layout(panel, scalers: list, w: Windowing, future: list | None = None) -> La
     data = np.zeros((int(rows.sum()), f + 2 * len(w.calendar)), dtype=np.float32)
     for i, (s, sc) in enumerate(zip(panel.series, scalers)):
         a, n = starts[i], lengths[i]
-        data[a:a + n, :f] = sc.transform(s.values)
+        for lo in range(0, n, ROWS):
+            data[a + lo:a + min(lo + ROWS, n), :f] = sc.transform(s.values[lo:lo + ROWS])
         if w.n_known:
             known = future[i] if future is not None else np.repeat(s.values[-1:, n_observed:], ahead, 0)
             loc, scale = np.asarray(sc.loc[n_observed:]), np.asarray(sc.scale[n_observed:])
@@ -200,8 +202,9 @@ def forecast_at(model, scalers: list, panel, origins: list[np.ndarray], w: Windo
     for s, o in zip(panel.series, origins):
         if len(o) and (np.min(o) < w.lookback or np.max(o) > len(s.values)):
             raise ValueError(f"origins of series {s.id!r} must lie in [{w.lookback}, {len(s.values)}]")
-    lay = layout(panel, scalers, w, future)
-    pos = [start + np.asarray(o, dtype=np.int64) for start, o in zip(lay.starts, origins)]
+    firsts = [int(np.min(o)) - w.lookback if len(o) else 0 for o in origins]
+    lay = layout(_from_rows(panel, firsts), scalers, w, future)
+    pos = [start + np.asarray(o, dtype=np.int64) - first for start, o, first in zip(lay.starts, origins, firsts)]
     ws = lay.at(np.concatenate(pos) if pos else np.empty(0, np.int64), w)
     if len(ws) == 0:
         return [np.empty((0, w.horizon)) for _ in origins]
@@ -212,6 +215,13 @@ def forecast_at(model, scalers: list, panel, origins: list[np.ndarray], w: Windo
         result.append(sc.inverse_target(out[at:at + len(o)]))
         at += len(o)
     return result
+
+
+def _from_rows(panel, firsts: list[int]):
+    """``panel`` with series ``i`` from row ``firsts[i]`` on (views): all that forecasts from
+    origins past ``firsts[i] + lookback`` read, whatever the series' length."""
+    series = tuple(replace(s, time=s.time[a:], values=s.values[a:]) for s, a in zip(panel.series, firsts))
+    return replace(panel, series=series)
 
 
 def _forecast(model, ws: WindowSet, w: Windowing, index: np.ndarray) -> np.ndarray:

@@ -24,13 +24,15 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from forecaster.windows import index_dtype
+
 
 class Batches(keras.utils.PyDataset):
     """``ceil(n / batch_size)`` batches of ``fetch(indices)``, in order or shuffled per epoch.
 
     Args:
         n: The number of items (windows).
-        fetch: Returns the ``(x, y)`` batch of an int64 array of item indices.
+        fetch: Returns the ``(x, y)`` batch of an integer array of item indices.
         batch_size: Items per batch (the last batch may be smaller).
         seed: None: items in order (validation); else a permutation from
             ``np.random.default_rng(seed)``, and a new one after every epoch.
@@ -40,7 +42,7 @@ class Batches(keras.utils.PyDataset):
         super().__init__(workers=0, use_multiprocessing=False)
         self.n, self.fetch, self.batch_size = int(n), fetch, int(batch_size)
         self.rng = None if seed is None else np.random.default_rng(seed)
-        self.order = np.arange(self.n, dtype=np.int64)
+        self.order = None
         self.on_epoch_end()
 
     @classmethod
@@ -58,6 +60,12 @@ class Batches(keras.utils.PyDataset):
         return self.fetch(self.order[k * self.batch_size:(k + 1) * self.batch_size])
 
     def on_epoch_end(self) -> None:
-        """Draw the next epoch's order."""
+        """Draw the next epoch's order: ``rng.permutation(n)``'s, in int32 below ``2**31`` items
+        and in place of the last one (one index array at a time)."""
+        if self.rng is None and self.order is not None:
+            return  # in order: the same every epoch
+        self.order = None  # freed before the next one is drawn
+        order = np.arange(self.n, dtype=index_dtype(self.n))
         if self.rng is not None:
-            self.order = self.rng.permutation(self.n)
+            self.rng.shuffle(order)  # the numbers of rng.permutation(n), in order's own dtype
+        self.order = order

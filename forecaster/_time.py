@@ -42,6 +42,8 @@ MAX_DATE_CHARS = 64
 MAX_GRID = 10_000_000
 # What infer_freq returns when several frequencies fit a short series equally well.
 AMBIGUOUS = "?"
+# Rows whose spacing is_regular checks at once: its memory stays small for any length.
+BLOCK = 1 << 16
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
@@ -89,7 +91,7 @@ def parse_time(df: pd.DataFrame, column: str, source: str) -> pd.Index:
         raise DataError(f"Missing time value in column {column!r} of {label(source)} at {where(source, missing[0])}; "
                         "expected a timestamp on every row. Fill it in or remove the row.")
     if ptypes.is_datetime64_any_dtype(col):
-        return pd.DatetimeIndex(col)
+        return pd.DatetimeIndex(col, copy=True)  # not a view: the caller may change the frame later
     if ptypes.is_bool_dtype(col) or not ptypes.is_numeric_dtype(col):
         return _parse_dates(col, column, source)
     values = col.to_numpy()
@@ -99,7 +101,7 @@ def parse_time(df: pd.DataFrame, column: str, source: str) -> pd.Index:
             raise DataError(f"Column {column!r} of {label(source)} holds numbers that are not whole steps "
                             f"({show(values[frac[0]])} at {where(source, frac[0])}); expected dates or integer steps. "
                             "Convert it to dates (e.g. 1949-02-01) or pass --time-col with another column.")
-    steps = values.astype(np.int64)
+    steps = values.astype(np.int64, copy=False)  # the frame's own column when already int64
     if YEAR_RANGE[0] <= steps.min() and steps.max() <= YEAR_RANGE[1]:
         return pd.DatetimeIndex((steps - 1970).astype("datetime64[Y]").astype("datetime64[s]"))
     return pd.Index(steps, dtype=np.int64)
@@ -287,7 +289,8 @@ def is_regular(time: pd.Index, freq: str) -> bool:
     step = 1 if freq == "step" else tick_step(freq)
     if step is None or getattr(time, "tz", None) is not None:
         return False  # calendar frequencies and time zones: pandas decides
-    return bool((np.diff(time.values) == step).all())
+    values = time.values  # (rows,); checked a block at a time: no temporary of the series' length
+    return all(bool((np.diff(values[a:a + BLOCK + 1]) == step).all()) for a in range(0, len(values) - 1, BLOCK))
 
 
 def regular_index(time: pd.Index, freq: str, sid: str, source: str) -> pd.Index:
@@ -310,7 +313,7 @@ def regular_index(time: pd.Index, freq: str, sid: str, source: str) -> pd.Index:
         raise DataError(f"Series {sid!r} in {label(source)} would need {size:,} {unit} from {stamp(time[0])} to "
                         f"{stamp(time[-1])} for its {len(time):,} rows; expected evenly spaced rows. {fix}.")
     if freq == "step":
-        return pd.Index(np.arange(time[0], time[-1] + 1, dtype=np.int64), name=time.name)
+        return pd.RangeIndex(time[0], time[-1] + 1, name=time.name)
     return pd.date_range(time[0], time[-1], freq=freq, unit=time.unit, name=time.name)
 
 

@@ -62,7 +62,7 @@ class Series:
 
     Attributes:
         id: The series id: the id column's value (long), the column's name (wide), the target's (single).
-        time: A DatetimeIndex at the panel's ``freq``, or an int64 Index of consecutive steps.
+        time: A DatetimeIndex at the panel's ``freq``, or a RangeIndex of consecutive steps.
         values: float64 array, shape ``(len(time), n_features)``: the target (column 0), the
             covariates, then the future covariates.
     """
@@ -340,7 +340,8 @@ def _wide_columns(df: pd.DataFrame, time_col: str, wide: bool | None) -> tuple[s
 def _wide_panel(df, columns, time_col, freq, season, fill, source, notice: bool) -> Panel:
     """One series per column of a wide file, each from its first value to its last."""
     time = _time.parse_time(df, time_col, source)
-    (order,) = _csv.sorted_groups(time, np.zeros(len(df), dtype=np.intp), [columns[0]], False, source)
+    (rows,) = _csv.sorted_groups(time, np.zeros(len(df), dtype=np.intp), [columns[0]], False, source)
+    order = np.arange(len(df))[rows]  # row positions in time order (rows may be a slice)
     values = [_csv.to_float(df, c, source) for c in columns]
     spans = [_csv.wide_span(c, v, order, time, fill, source) for c, v in zip(columns, values)]
     times = [time[rows] for rows in spans]
@@ -354,27 +355,39 @@ def _wide_panel(df, columns, time_col, freq, season, fill, source, notice: bool)
 
 
 def _regular(sid: str, time: pd.Index, values: np.ndarray, freq: str, fill: str, columns, source: str) -> Series:
-    """Places one series' sorted rows on its regular index and fills gaps and NaN per `fill`."""
+    """Places one series' sorted rows on its regular index and fills gaps and NaN per `fill`.
+
+    Integer steps get a RangeIndex (no memory per row); `values` is kept, not copied, when
+    it is already float64, contiguous and gap-free.
+    """
     if _time.is_regular(time, freq):  # the usual case, without building and matching a new index
-        grid, pos = time, np.arange(len(time))
+        grid = pd.RangeIndex(time[0], time[-1] + 1, name=time.name) if freq == "step" else time
+        block = values
     else:
         grid = _time.regular_index(time, freq, sid, source)
-        pos = grid.get_indexer(time)
+        block = _placed(sid, time, values, grid, freq, fill, source)
+    if fill != "error" and np.isnan(block).any():
+        block = _time.fill_gaps(block, fill, sid, grid, columns, source)
+    return Series(sid, grid, np.ascontiguousarray(block, dtype=np.float64))
+
+
+def _placed(sid: str, time: pd.Index, values: np.ndarray, grid: pd.Index, freq: str, fill: str,
+            source: str) -> np.ndarray:
+    """`values` at their rows of `grid`, NaN at the missing timestamps (refused under fill="error")."""
+    pos = grid.get_indexer(time)
     off = np.flatnonzero(pos < 0)
     if off.size:
         raise DataError(f"Timestamp {stamp(time[off[0]])} of series {sid!r} in {label(source)} is off the "
                         f"regular {freq!r} index that starts at {stamp(time[0])}; expected evenly spaced "
                         "timestamps. Fix it, or pass --freq with the data's frequency.")
-    block = values
-    if len(grid) > len(time):
-        if fill == "error":
-            gap = np.ones(len(grid), dtype=bool)
-            gap[pos] = False
-            raise DataError(f"Series {sid!r} in {label(source)} has {len(grid) - len(time)} missing timestamp(s) "
-                            f"(first {stamp(grid[gap][0])}) in its {freq!r} index; expected no gaps. "
-                            f"{_csv.FILL_HINT}, or add the rows.")
-        block = np.full((len(grid), values.shape[1]), np.nan)  # (len(grid), n_features)
-        block[pos] = values
-    if fill != "error" and np.isnan(block).any():
-        block = _time.fill_gaps(block, fill, sid, grid, columns, source)
-    return Series(sid, grid, np.ascontiguousarray(block, dtype=np.float64))
+    if len(grid) == len(time):
+        return values
+    if fill == "error":
+        gap = np.ones(len(grid), dtype=bool)
+        gap[pos] = False
+        raise DataError(f"Series {sid!r} in {label(source)} has {len(grid) - len(time)} missing timestamp(s) "
+                        f"(first {stamp(grid[gap][0])}) in its {freq!r} index; expected no gaps. "
+                        f"{_csv.FILL_HINT}, or add the rows.")
+    block = np.full((len(grid), values.shape[1]), np.nan)  # (len(grid), n_features)
+    block[pos] = values
+    return block

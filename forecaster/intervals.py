@@ -108,13 +108,15 @@ def local_scale(y: np.ndarray, origins: np.ndarray, *, season: int, window: int,
     """
     y = np.asarray(y, dtype=float)
     m = season if 1 < season < len(y) else 1
-    diffs = np.abs(y[m:] - y[:-m])  # diffs[j] = |y[j + m] - y[j]|
-    total = np.concatenate([[0.0], np.cumsum(diffs)])
+    n_diffs = max(len(y) - m, 0)  # diffs[j] = |y[j + m] - y[j]|
+    total = np.zeros(n_diffs + 1)  # total[j]: the sum of the first j diffs
+    diffs = np.subtract(y[m:], y[:-m], out=total[1:])  # in place: one array of the series' length
+    np.cumsum(np.abs(diffs, out=diffs), out=diffs)
     origins = np.asarray(origins, dtype=np.int64)
     start = np.maximum(m, origins - window)  # rows r in [start, t) contribute diffs[r - m]
     count = origins - start
     safe = np.maximum(count, 1)
-    mean = (total[np.clip(origins - m, 0, len(diffs))] - total[np.clip(start - m, 0, len(diffs))]) / safe
+    mean = (total[np.clip(origins - m, 0, n_diffs)] - total[np.clip(start - m, 0, n_diffs)]) / safe
     return np.where((count > 0) & (mean > 0), mean, fallback)
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from forecaster.errors import ConfigError
 
 FLOAT = 4  # bytes of a float32
-INDEX = 8  # bytes of an int64
+INDEX = 4  # bytes of a window's index: int32 (int64 only past 2**31 rows, see windows.index_dtype)
 BATCHES_HELD = 4  # a batch being gathered, its normalised copy, the one on the device, validation's
 
 

@@ -51,7 +51,7 @@ def _rescaled(limit: float, *arrays: np.ndarray) -> tuple[float, list[np.ndarray
     Differences, sums and squares of numbers near the float limit overflow; divided by their
     largest magnitude first, they stay finite, and the result is scaled back by ``m``.
     """
-    m = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    m = max((max(float(np.max(a)), -float(np.min(a))) for a in arrays if a.size), default=0.0)  # no |a| copy
     if m <= limit:
         return 1.0, list(arrays)
     return m, [a / m for a in arrays]
@@ -128,7 +128,8 @@ def mase_scale(insample: ArrayLike, season: int) -> float:
     if len(x) <= m or not _defined(x):
         return float("nan")
     k, (x,) = _rescaled(1e300, x)
-    return k * float(np.mean(np.abs(x[m:] - x[:-m])))
+    diffs = x[m:] - x[:-m]
+    return k * float(np.mean(np.abs(diffs, out=diffs)))  # in place: one temporary, however long
 
 
 def mase(y: ArrayLike, f: ArrayLike, *, insample: ArrayLike, season: int) -> float:

@@ -8,7 +8,7 @@ windowed one at a time and only then stacked.
 
 For training, nothing per window is materialised: a :class:`WindowSet` holds every
 series in one array and each window as the row of its origin, and gathers a batch of
-windows on demand (memory: the data plus 8 bytes per window).
+windows on demand (memory: the data plus 4 bytes per window, 8 past ``2**31`` rows).
 
 Strides are anchored at the end, so the most recent window is always included.
 Example: ``n = 10``, ``lookback = 3``, ``horizon = 2``, ``stride = 2`` and targets allowed
@@ -40,12 +40,26 @@ def origins(n: int, *, lookback: int, horizon: int, stride: int = 1,
     >>> origins(10, lookback=3, horizon=2, stride=2).tolist()
     [4, 6, 8]
     """
+    start, stop = _span(n, lookback=lookback, horizon=horizon, stride=stride, targets=targets)
+    return np.arange(start, stop, stride, dtype=np.int64)
+
+
+def _span(n: int, *, lookback: int, horizon: int, stride: int, targets: tuple[int, int] | None) -> tuple[int, int]:
+    """The first origin and a stop past the last, as :func:`origins` steps them (empty: ``start >= stop``)."""
     lo, hi = targets if targets is not None else (0, n)
     first, last = max(lo, lookback), min(hi, n) - horizon
     if last < first:
-        return np.empty(0, dtype=np.int64)
-    start = first + (last - first) % stride
-    return np.arange(start, last + 1, stride, dtype=np.int64)
+        return 0, 0
+    return first + (last - first) % stride, last + 1
+
+
+def index_dtype(rows: int) -> type:
+    """int32 for row numbers below ``2**31`` (half the memory of int64 per window), else int64.
+
+    >>> index_dtype(10_000_000).__name__, index_dtype(2**31).__name__
+    ('int32', 'int64')
+    """
+    return np.int32 if rows < 2**31 else np.int64
 
 
 def windows(values: np.ndarray, *, lookback: int, horizon: int, stride: int = 1,
@@ -117,14 +131,20 @@ def positions(starts: Sequence[int], lengths: Sequence[int], ranges: Sequence[tu
     """Origins of the windows of many series laid one after another, as rows of the whole.
 
     Series ``i`` occupies rows ``[starts[i], starts[i] + lengths[i])``; its windows are
-    those of :func:`origins` with targets inside ``ranges[i]``.
+    those of :func:`origins` with targets inside ``ranges[i]``. The rows are numbered in
+    :func:`index_dtype` (4 bytes per window below ``2**31`` rows).
 
     >>> positions([0, 10], [10, 6], [(0, 10), (0, 6)], lookback=3, horizon=2, stride=2).tolist()
     [4, 6, 8, 14]
     """
-    parts = [start + origins(n, lookback=lookback, horizon=horizon, stride=stride, targets=r)
-             for start, n, r in zip(starts, lengths, ranges)]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    dtype = index_dtype(int(starts[-1]) + lengths[-1] if len(starts) else 0)
+    parts = []
+    for start, n, r in zip(starts, lengths, ranges):
+        a, b = _span(n, lookback=lookback, horizon=horizon, stride=stride, targets=r)
+        parts.append(np.arange(start + a, start + b, stride, dtype=dtype))
+    if len(parts) == 1:
+        return parts[0]  # one series: no copy
+    return np.concatenate(parts) if parts else np.empty(0, dtype)
 
 
 @dataclass(frozen=True)
@@ -140,7 +160,8 @@ class WindowSet:
 
     Attributes:
         data: ``(rows, n_columns)`` array, usually float32.
-        origins: ``(n_windows,)`` rows of ``data`` where each window's targets start.
+        origins: ``(n_windows,)`` rows of ``data`` where each window's targets start (int32
+            or int64, see :func:`index_dtype`).
         lookback: Observed input rows per window.
         horizon: Target steps per window.
         ahead: Rows of known inputs past the origin (0 or ``horizon``).

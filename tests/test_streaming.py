@@ -202,3 +202,45 @@ def test_the_cli_warns_about_the_series_left_out(tmp_path):
     result = CliRunner().invoke(app, ["compare", str(path), "--models", "mlp", *args])
     assert result.exit_code == 0 and "Warning: Series 'b'" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_integer_steps_are_read_as_a_range_and_rows_in_order_in_place():
+    """No memory per row for the index, no sort of rows already in order, the caller's frame untouched."""
+    frame = pd.DataFrame({" ds ": np.arange(5, 1005), "y": np.arange(1000.0)})
+    panel = from_frame(frame)
+    s = panel.series[0]
+    assert isinstance(s.time, pd.RangeIndex) and s.time.equals(pd.Index(np.arange(5, 1005)))
+    assert s.values.dtype == np.float64 and s.values.flags.c_contiguous and s.values.shape == (1000, 1)
+    assert list(frame.columns) == [" ds ", "y"]
+    filled = from_frame(frame.drop(index=[3, 4]), fill="interpolate").series[0]
+    assert isinstance(filled.time, pd.RangeIndex) and len(filled.time) == 1000
+    assert from_frame(frame.iloc[::-1]) == panel
+    dated = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=5, freq="h"), "y": np.arange(5.0)})
+    read = from_frame(dated).series[0]
+    dated.loc[0, "date"], dated.loc[0, "y"] = pd.Timestamp("1999-01-01"), 9.0  # the panel holds its own copy
+    assert read.time[0] == pd.Timestamp("2020-01-01") and read.values[0, 0] == 0.0
+
+
+def test_window_indices_are_int32_and_each_epoch_order_is_the_seeds_permutation():
+    """4 bytes per window below 2**31 rows; the order is rng.permutation's, so a seed gives the batches it gave."""
+    from forecaster._stream import Batches
+
+    pos = positions([0, 100], [100, 50], [(0, 100), (0, 50)], lookback=10, horizon=5)
+    assert pos.dtype == np.int32 and pos.tolist() == [*range(10, 96), *range(110, 146)]
+    assert windows.index_dtype(2**31) is np.int64
+    batches, rng = Batches(1000, lambda i: (i, i), batch_size=1000, seed=3), np.random.default_rng(3)
+    assert batches.order.dtype == np.int32 and np.array_equal(batches.order, rng.permutation(1000))
+    batches.on_epoch_end()
+    assert np.array_equal(batches.order, rng.permutation(1000))
+
+
+def test_forecasts_lay_out_only_the_rows_their_windows_read(monkeypatch):
+    from forecaster import _neural
+
+    n, seen, layout = 3000, [], _neural.layout
+    panel = from_frame(pd.DataFrame({"ds": np.arange(n), "y": np.sin(np.arange(n) / 3.0)}))
+    f = Forecaster("mlp", lookback=24, horizon=6, params={"units": 2, "layers": 1}, **TINY).fit(panel)
+    monkeypatch.setattr(_neural, "layout", lambda p, *a, **k: seen.append(p.lengths) or layout(p, *a, **k))
+    near = f.forecast_at(panel, [np.array([n - 100, n - 6])])[0][1]
+    assert seen == [(100 + 24,)]  # from 24 rows before the first origin, not the whole series
+    np.testing.assert_allclose(f.forecast_at(panel, [np.array([n - 6])])[0][0], near, rtol=1e-5)  # batch of 1
