@@ -4,10 +4,10 @@ Calibration residuals come from forecasts made at every origin of the last :data
 horizons before the end of the validation part (:func:`calibration_origins`), each seeing
 only the rows before it, for every step whose actual lies before that end. Origins in the
 validation part give *out-of-sample* residuals (the model was not fit on those rows);
-earlier origins give more residuals, in-sample for a model fit on those rows. Three
-measured choices (``benchmarks/coverage.py``, ``benchmarks/results/coverage.md``) make the
-intervals cover on real data where the earlier split-conformal (validation origins only)
-covered 72% of test points at 80% on average:
+earlier origins give more residuals, in-sample for a model fit on those rows. Split-conformal
+on the validation origins alone leaves a short series a dozen residuals per step; three
+choices (``benchmarks/coverage.py`` compares them with it; ``benchmarks/results/small.md``
+gives the coverage they reach) make the intervals cover on real data:
 
 1. **Normalized scores.** Each residual is divided by a local scale measured just before
    its origin (:func:`local_scale`: the mean absolute seasonal difference of the recent
