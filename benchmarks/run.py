@@ -10,8 +10,10 @@ forecaster vs plain Keras on both backends), ``engine`` (what moves W1 speed),
 same M4 settings on the TensorFlow backend: accuracy and fit time per engine), ``small``
 (every model, statistical ones included, on short real series, with interval coverage),
 ``scale`` (one comparison sequential, on 2 processes and on a Dask LocalCluster; peak memory
-of a 10-million-point series; a global model on 10,000 series), and ``course`` (vanishing
-gradients and stateful training: the README's "From the notes" numbers). Speed suites
+of a 10-million-point series; a global model on 10,000 series), ``course`` (vanishing
+gradients and stateful training: the README's "From the notes" numbers), ``coverage``
+(interval calibration schemes compared) and ``many_series`` (where the time of a global
+fit on 10,000 series goes, phase by phase). Speed suites
 wait for a quiet machine (load average < 0.7) before each measurement. ``m4tune`` is
 not part of a default run: tuning trials are added with ``m4_hourly.py --tune``.
 """
@@ -32,7 +34,8 @@ import summary
 SUITES = {"startup": ["startup.py"], "w1": ["w1_speed.py"], "engine": ["engine.py"],
           "etth1": ["etth1.py"], "m4": ["m4_hourly.py"],
           "m4tf": ["m4_hourly.py", "--backend", "tensorflow"], "small": ["small.py"],
-          "coverage": ["coverage.py"], "scale": ["scale.py"], "course": ["course.py"]}
+          "coverage": ["coverage.py"], "scale": ["scale.py"], "course": ["course.py"],
+          "many_series": ["many_series.py"]}
 
 
 def main() -> int:
